@@ -1,0 +1,42 @@
+import type { QueueInfo } from "../core/backend.ts";
+import type { StoreListener } from "../core/events.ts";
+import type { MetricsSnapshot } from "../core/metrics.ts";
+import type { ListedMessage, PoppedMessage, WriteResult } from "../core/offline-store.ts";
+import type { RecordKey } from "../core/record.ts";
+
+/** Where the store runs: in the service worker (shared by every tab), or in this page. */
+export type StoreMode = "worker" | "page";
+
+/** Metrics as the client hands them out: the snapshot and its OpenMetrics text. */
+export interface MetricsReport {
+  snapshot: MetricsSnapshot;
+  openMetrics: string;
+  /** Per-user limits of the queues in `queues`, for display (Infinity is sent as null). */
+  limits: Record<string, number | null>;
+  queues: QueueInfo[];
+}
+
+/**
+ * The offline store as a page sees it, the same in worker and page mode.
+ * Stanzas travel as XML strings. Every call may reject with a typed
+ * `OfflineEdgeError` (bad input, timeout), and then nothing was changed.
+ */
+export interface OfflineStoreApi {
+  readonly mode: StoreMode;
+  write(stanzas: string[]): Promise<WriteResult[]>;
+  pop(owner: string, limit?: number): Promise<PoppedMessage[]>;
+  peek(owner: string, limit?: number): Promise<PoppedMessage[]>;
+  ack(owner: string, keys: RecordKey[]): Promise<number>;
+  count(owner: string): Promise<number>;
+  list(owner: string, limit?: number): Promise<ListedMessage[]>;
+  queues(): Promise<QueueInfo[]>;
+  limitOf(owner: string): Promise<number>;
+  removeUser(owner: string): Promise<number>;
+  removeExpired(): Promise<number>;
+  removeOlderThan(days: number): Promise<number>;
+  export(owner: string): Promise<Awaited<ReturnType<import("../core/offline-store.ts").OfflineStore["export"]>>>;
+  metrics(): Promise<MetricsReport>;
+  /** Store events from every tab (and the worker), as they happen. */
+  subscribe(listener: StoreListener): () => void;
+  close(): Promise<void>;
+}

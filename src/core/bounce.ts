@@ -1,0 +1,36 @@
+import { xml, type Element } from "@xmpp/xml";
+import { NS } from "./namespaces.ts";
+import { cloneElement } from "./stanza.ts";
+
+/** Why a message came back to its sender as an error. */
+export type BounceReason = "resource-constraint" | "service-unavailable";
+
+const BOUNCES: Record<BounceReason, { type: string; text: string }> = {
+  // mod_offline's texts, word for word.
+  "resource-constraint": {
+    type: "wait",
+    text: "Your contact offline message queue is full. The message has been discarded.",
+  },
+  "service-unavailable": { type: "cancel", text: "Bounce offline message" },
+};
+
+/**
+ * The error a refused message earns its sender (RFC 6120 §8.3): the
+ * original stanza with `from`/`to` swapped, `type='error'` and the
+ * `<error/>` of mod_offline.
+ */
+export function bounce(original: Element, reason: BounceReason): Element {
+  const { type, text } = BOUNCES[reason];
+  const reply = cloneElement(original);
+  const { from, to } = original.attrs;
+  reply.attrs = { ...reply.attrs, type: "error", from: to, to: from };
+  reply.append(
+    xml(
+      "error",
+      { type },
+      xml(reason, { xmlns: NS.stanzas }),
+      xml("text", { xmlns: NS.stanzas }, text),
+    ),
+  );
+  return reply;
+}

@@ -1,0 +1,307 @@
+import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
+import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
+import { bounce, type BounceReason } from "./bounce.ts";
+import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
+import { EventHub, type StoreListener } from "./events.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { bareJid } from "./jid.ts";
+import { Metrics, mergeSnapshot, type MetricsSnapshot } from "./metrics.ts";
+import type { DropReason, PolicyOptions } from "./policy.ts";
+import { prepare, type Prepared } from "./prepare.ts";
+import { keyOf, type OfflineRecord, type RecordKey } from "./record.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "./stanza.ts";
+import { addOfflineDelay, refreshExpiry } from "./time.ts";
+
+/** `enabled` stores; `disabled` bounces with 503; `stub` drops silently (mod_offline_stub). */
+export type StorageMode = "enabled" | "disabled" | "stub";
+
+export interface OfflineStoreOptions extends PolicyOptions {
+  backend: OfflineBackend;
+  mode?: StorageMode;
+  /** Named ACLs for the access rules (MongooseIM's `acl`). */
+  acl?: AclTable;
+  /** Access rules (MongooseIM's `access`); default `max_user_offline_messages`: admin 5000, all 100. */
+  access?: AccessRules;
+  /** Which access rule gives the per-user limit. Default `max_user_offline_messages`. */
+  accessMaxUserMessages?: string;
+  /** Cap on one stanza's serialised size. Default 256 KiB. */
+  maxStanzaBytes?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The outcome of writing one message. `error` is the reply for its sender, as XML. */
+export type WriteResult =
+  | { status: "stored"; owner: string; id: string }
+  | { status: "bounced"; owner: string; reason: BounceReason; error: string }
+  | { status: "dropped"; owner: string; reason: DropReason | "expired" | "stub" };
+
+/** A message taken from a queue, ready to deliver: it carries its offline `<delay/>`. */
+export interface PoppedMessage {
+  key: RecordKey;
+  id: string;
+  owner: string;
+  from: string;
+  ts: number;
+  stanza: string;
+}
+
+/** A stored message as it sits in the queue (no delay added), for display and export. */
+export interface ListedMessage {
+  key: RecordKey;
+  id: string;
+  from: string;
+  ts: number;
+  expireAt: number | null;
+  stanza: string;
+}
+
+const DAY_MS = 86_400_000;
+
+function listed(r: OfflineRecord): ListedMessage {
+  return { key: keyOf(r), id: r.id, from: r.from, ts: r.ts, expireAt: r.expireAt, stanza: r.packet };
+}
+
+/**
+ * The offline message store of XEP-0160 over any backend: policy, per-user
+ * limits by access rules, group-committed writes, pop-once delivery with a
+ * delay stamp, expiry and metrics. Knows nothing of DOM or IndexedDB.
+ */
+export class OfflineStore {
+  readonly metrics = new Metrics();
+  private readonly events = new EventHub();
+  private readonly access: AccessPolicy;
+  private readonly commits: GroupCommit;
+  private readonly now: () => number;
+  private metricsFlush: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly options: OfflineStoreOptions) {
+    const cap = options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES;
+    if (!Number.isInteger(cap) || cap <= 0) throw new InvalidOptionError("maxStanzaBytes must be a positive whole number.");
+    if (options.mode && !["enabled", "disabled", "stub"].includes(options.mode)) {
+      throw new InvalidOptionError(`Unknown mode ${String(options.mode)}.`);
+    }
+    this.access = new AccessPolicy(options.acl, options.access);
+    this.commits = new GroupCommit(options.backend, this.metrics);
+    this.now = options.now ?? Date.now;
+  }
+
+  get mode(): StorageMode {
+    return this.options.mode ?? "enabled";
+  }
+
+  get backendKind(): string {
+    return this.options.backend.kind;
+  }
+
+  /** The per-user limit of a recipient (Infinity when no rule matches). */
+  limitOf(owner: string): number {
+    return this.access.limit(this.options.accessMaxUserMessages ?? "max_user_offline_messages", bareJid(owner));
+  }
+
+  /** Listens to store events; returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  /**
+   * Stores messages for offline recipients. Every stanza is checked before
+   * anything is written: one bad stanza fails the whole call with a typed
+   * error and the store is unchanged. Each recipient's share of the batch
+   * is stored whole or refused whole against its limit.
+   */
+  async write(stanzas: unknown[]): Promise<WriteResult[]> {
+    if (!Array.isArray(stanzas)) throw new InvalidRequestError("write takes an array of stanzas.");
+    const cap = this.options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES;
+    const now = this.now();
+    const prepared = stanzas.map((s) => prepare(s, now, cap, this.options));
+    const results: Array<WriteResult | null> = prepared.map((p) => this.settleWithoutStoring(p));
+    const groups = this.groupsOf(prepared, results);
+    if (groups.length > 0) {
+      const ok = await this.commits.commit(groups.map((g) => g.group));
+      groups.forEach((g, i) => this.settleGroup(g, ok[i] === true, prepared, results));
+      this.scheduleMetricsFlush();
+    }
+    return results as WriteResult[];
+  }
+
+  /** Answers a message that is not to be stored (policy, mode), or null to store it. */
+  private settleWithoutStoring(p: Prepared): WriteResult | null {
+    const owner = p.kind === "store" ? p.record.owner : bareJid(p.element.attrs.to);
+    if (p.kind === "drop") {
+      this.metrics.drop(p.reason);
+      this.events.emit({ type: "dropped", owner, reason: p.reason });
+      return { status: "dropped", owner, reason: p.reason };
+    }
+    if (this.mode === "stub") {
+      this.metrics.drop("stub");
+      return { status: "dropped", owner, reason: "stub" };
+    }
+    if (this.mode === "disabled") return this.bounced(p, owner, "service-unavailable", true);
+    return null;
+  }
+
+  private bounced(p: Prepared, owner: string, reason: BounceReason, count: boolean): WriteResult {
+    if (count) this.metrics.bounce(reason);
+    this.events.emit({ type: "bounced", owner, reason });
+    return { status: "bounced", owner, reason, error: bounce(p.element, reason).toString() };
+  }
+
+  private groupsOf(prepared: Prepared[], results: Array<WriteResult | null>) {
+    const byOwner = new Map<string, { group: WriteGroup; indexes: number[] }>();
+    prepared.forEach((p, i) => {
+      if (results[i] !== null || p.kind !== "store") return;
+      const owner = p.record.owner;
+      let g = byOwner.get(owner);
+      if (!g) byOwner.set(owner, (g = { group: { owner, max: this.limitOf(owner), records: [] }, indexes: [] }));
+      g.group.records.push(p.record);
+      g.indexes.push(i);
+    });
+    const out = [...byOwner.values()];
+    for (const g of out) g.group.records = latestMarkersOnly(g.group.records);
+    return out;
+  }
+
+  private settleGroup(
+    g: { group: WriteGroup; indexes: number[] },
+    ok: boolean,
+    prepared: Prepared[],
+    results: Array<WriteResult | null>,
+  ): void {
+    const owner = g.group.owner;
+    for (const i of g.indexes) {
+      const p = prepared[i]!;
+      if (p.kind !== "store") continue;
+      if (ok) this.events.emit({ type: "stored", owner, id: p.record.id });
+      // The backend counted stored and refused messages in its transaction.
+      results[i] = ok ? { status: "stored", owner, id: p.record.id } : this.bounced(p, owner, "resource-constraint", false);
+    }
+  }
+
+  /**
+   * Pop-once delivery (mod_offline's `pop_messages`): reads and deletes a
+   * user's queue in one transaction, oldest first, skipping and purging
+   * expired messages; each message gets its offline `<delay/>`.
+   */
+  async pop(owner: string, limit?: number): Promise<PoppedMessage[]> {
+    return this.read(bareJid(owner), limit, true);
+  }
+
+  /** Like pop, without deleting: for at-least-once drains that `ack` after delivery. */
+  async peek(owner: string, limit?: number): Promise<PoppedMessage[]> {
+    return this.read(bareJid(owner), limit, false);
+  }
+
+  private async read(owner: string, limit: number | undefined, remove: boolean): Promise<PoppedMessage[]> {
+    const now = this.now();
+    const started = performance.now();
+    const delta = remove ? this.metrics.takeDelta() : undefined;
+    let result;
+    try {
+      result = await this.options.backend.read(owner, { now, limit, remove }, delta);
+    } catch (e) {
+      if (delta) this.metrics.restore(delta);
+      throw e;
+    }
+    if (remove) this.afterPop(owner, result.records, result.expired, performance.now() - started);
+    return result.records.map((r) => this.deliverable(r, now));
+  }
+
+  private afterPop(owner: string, records: OfflineRecord[], expired: number, ms: number): void {
+    this.metrics.observe("pop_messages", ms);
+    if (records.length) this.events.emit({ type: "popped", owner, ids: records.map((r) => r.id) });
+    if (expired) this.events.emit({ type: "expired", owner, count: expired });
+    this.scheduleMetricsFlush();
+  }
+
+  /** The stanza to hand out: offline delay stamp added, expiry seconds brought up to date. */
+  private deliverable(r: OfflineRecord, now: number): PoppedMessage {
+    const el = readMessage(r.packet, Infinity);
+    refreshExpiry(el, r.expireAt, now);
+    addOfflineDelay(el, r.owner.slice(r.owner.indexOf("@") + 1), r.ts);
+    return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza: el.toString() };
+  }
+
+  /** Confirms delivery of peeked messages: deletes them and counts them as popped. */
+  async ack(owner: string, keys: RecordKey[], ms?: number): Promise<number> {
+    const bare = bareJid(owner);
+    const started = performance.now();
+    const n = await this.options.backend.remove(bare, keys, this.metrics.takeDelta());
+    this.afterPop(bare, [], 0, ms ?? performance.now() - started);
+    return n;
+  }
+
+  count(owner: string): Promise<number> {
+    return this.options.backend.count(bareJid(owner));
+  }
+
+  /** A queue without removing anything, oldest first, expired included. */
+  async list(owner: string, limit?: number): Promise<ListedMessage[]> {
+    const { records } = await this.options.backend.read(bareJid(owner), { now: -Infinity, limit });
+    return records.map(listed);
+  }
+
+  queues(): Promise<QueueInfo[]> {
+    return this.options.backend.queues();
+  }
+
+  async removeUser(owner: string): Promise<number> {
+    const bare = bareJid(owner);
+    const n = await this.options.backend.removeUser(bare);
+    this.events.emit({ type: "removed", owner: bare, count: n });
+    return n;
+  }
+
+  async removeExpired(): Promise<number> {
+    const n = await this.options.backend.removeExpired(this.now(), this.metrics.takeDelta());
+    if (n) this.events.emit({ type: "expired", owner: null, count: n });
+    return n;
+  }
+
+  async removeOlderThan(days: number): Promise<number> {
+    if (!(days >= 0)) throw new InvalidRequestError("days must be a number >= 0.");
+    const n = await this.options.backend.removeOlderThan(this.now() - days * DAY_MS);
+    if (n) this.events.emit({ type: "removed", owner: null, count: n });
+    return n;
+  }
+
+  /** Everything stored for a user, as plain JSON-ready data (XEP-0160 has no export; this is ours). */
+  async export(owner: string): Promise<{ owner: string; exported: string; messages: ListedMessage[] }> {
+    const bare = bareJid(owner);
+    return { owner: bare, exported: new Date(this.now()).toISOString(), messages: await this.list(bare) };
+  }
+
+  /** Persisted totals plus what this instance has not persisted yet. */
+  async metricsSnapshot(): Promise<MetricsSnapshot> {
+    const saved = await this.options.backend.loadMetrics();
+    return mergeSnapshot(saved, structuredClone(this.metrics.peek()));
+  }
+
+  /** Persists pending metric deltas now. */
+  async flushMetrics(): Promise<void> {
+    const delta = this.metrics.takeDelta();
+    try {
+      await this.options.backend.saveMetrics(delta);
+    } catch (e) {
+      this.metrics.restore(delta);
+      throw e;
+    }
+  }
+
+  // Latencies are only known after a transaction: persist them soon after.
+  private scheduleMetricsFlush(): void {
+    if (this.metricsFlush !== null) return;
+    this.metricsFlush = setTimeout(() => {
+      this.metricsFlush = null;
+      this.flushMetrics().catch(() => undefined);
+    }, 50);
+  }
+
+  /** Persists pending metrics, then closes the backend. */
+  async close(): Promise<void> {
+    if (this.metricsFlush !== null) clearTimeout(this.metricsFlush);
+    this.metricsFlush = null;
+    await this.flushMetrics().catch(() => undefined);
+    this.options.backend.close();
+  }
+}

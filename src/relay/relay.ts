@@ -1,0 +1,37 @@
+import type { Element } from "@xmpp/xml";
+
+/** How a relay settled one sent message. */
+export type SendOutcome =
+  | { status: "delivered" }
+  /** The relay reports the peer offline (e.g. XMPP service-unavailable / recipient-unavailable). */
+  | { status: "bounced"; condition: string; text?: string }
+  /** The connection went away before delivery was known: treat as not delivered. */
+  | { status: "unknown"; reason: string };
+
+/** A peer's presence as the relay sees it: bare JID and whether it is available. */
+export interface PresenceChange {
+  peer: string;
+  available: boolean;
+}
+
+/**
+ * What offline-edge needs of a relay (an XMPP server, or a mesh of tabs):
+ * presence of peers, sending a stanza with a known outcome, and incoming
+ * messages. Adapters live beside this file, one per relay.
+ */
+export interface Relay {
+  /** Our own bare JID on this relay. */
+  readonly self: string;
+  /** Whether the peer (bare JID) has an available resource with priority >= 0. */
+  isAvailable(peer: string): boolean;
+  /** Peer presence changes; returns the unsubscribe function. */
+  onPresence(listener: (change: PresenceChange) => void): () => void;
+  /** Incoming message stanzas addressed to us. */
+  onMessage(listener: (stanza: Element) => void): () => void;
+  /**
+   * Sends a message and resolves when its fate is known: delivered, bounced
+   * (the relay reports the peer offline), or unknown (connection lost).
+   */
+  send(stanza: Element): Promise<SendOutcome>;
+  close(): Promise<void>;
+}

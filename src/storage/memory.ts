@@ -1,0 +1,130 @@
+import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
+import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
+import { compareRecords, type OfflineRecord, type RecordKey } from "../core/record.ts";
+
+/**
+ * In-memory backend (our counterpart of mod_offline's mnesia backend):
+ * for tests, and for pages that want no persistence. Each queue is an
+ * array kept in (ts, seq) order.
+ */
+export class MemoryBackend implements OfflineBackend {
+  readonly kind = "memory";
+  private readonly queues_ = new Map<string, OfflineRecord[]>();
+  private totals = emptySnapshot();
+  private seq = 0;
+
+  async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
+    let stored = 0;
+    let refused = 0;
+    const ok = groups.map((g) => {
+      const q = this.queues_.get(g.owner) ?? [];
+      const replaced = this.markersReplaced(q, g);
+      if (q.length - replaced.size + g.records.length > g.max) {
+        refused += g.records.length;
+        return false;
+      }
+      const kept = replaced.size ? q.filter((r) => !replaced.has(r)) : q;
+      for (const r of g.records) insertSorted(kept, { ...r, seq: ++this.seq });
+      this.queues_.set(g.owner, kept);
+      stored += g.records.length;
+      return true;
+    });
+    this.persist(tallied(metrics, { stored, refused }));
+    return ok;
+  }
+
+  // Records a group's chat markers supersede: the same key in the queue, or earlier in the group.
+  private markersReplaced(q: OfflineRecord[], g: WriteGroup): Set<OfflineRecord> {
+    const keys = new Set(g.records.map((r) => r.marker).filter((m) => m !== null));
+    return new Set(keys.size ? q.filter((r) => r.marker !== null && keys.has(r.marker)) : []);
+  }
+
+  async read(owner: string, o: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult> {
+    const q = this.queues_.get(owner) ?? [];
+    const limit = o.limit ?? Infinity;
+    const records: OfflineRecord[] = [];
+    const expired: OfflineRecord[] = [];
+    for (const r of q) {
+      if (records.length >= limit) break;
+      if (r.expireAt !== null && r.expireAt <= o.now) expired.push(r);
+      else records.push(r);
+    }
+    if (o.remove) {
+      const gone = new Set([...records, ...expired]);
+      this.setQueue(owner, q.filter((r) => !gone.has(r)));
+      this.persist(tallied(metrics, { popped: records.length, expired: expired.length }));
+    }
+    return { records: records.map((r) => ({ ...r })), expired: expired.length };
+  }
+
+  async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<number> {
+    const want = new Set(keys.map((k) => `${k[1]}:${k[2]}`));
+    const q = this.queues_.get(owner) ?? [];
+    const kept = q.filter((r) => !want.has(`${r.ts}:${r.seq}`));
+    this.setQueue(owner, kept);
+    this.persist(tallied(metrics, { popped: q.length - kept.length }));
+    return q.length - kept.length;
+  }
+
+  async count(owner: string): Promise<number> {
+    return this.queues_.get(owner)?.length ?? 0;
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    return [...this.queues_].map(([owner, q]) => ({ owner, count: q.length, oldest: q[0]?.ts ?? null }));
+  }
+
+  async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
+    const n = this.queues_.get(owner)?.length ?? 0;
+    this.queues_.delete(owner);
+    this.persist(metrics);
+    return n;
+  }
+
+  async removeExpired(now: number, metrics?: MetricsSnapshot): Promise<number> {
+    const n = this.removeWhere((r) => r.expireAt !== null && r.expireAt <= now);
+    this.persist(tallied(metrics, { expired: n }));
+    return n;
+  }
+
+  async removeOlderThan(before: number, metrics?: MetricsSnapshot): Promise<number> {
+    const n = this.removeWhere((r) => r.ts < before);
+    this.persist(metrics);
+    return n;
+  }
+
+  async loadMetrics(): Promise<MetricsSnapshot> {
+    return structuredClone(this.totals);
+  }
+
+  async saveMetrics(delta: MetricsSnapshot): Promise<void> {
+    this.persist(delta);
+  }
+
+  close(): void {}
+
+  private removeWhere(pred: (r: OfflineRecord) => boolean): number {
+    let n = 0;
+    for (const [owner, q] of this.queues_) {
+      const kept = q.filter((r) => !pred(r));
+      n += q.length - kept.length;
+      this.setQueue(owner, kept);
+    }
+    return n;
+  }
+
+  private setQueue(owner: string, q: OfflineRecord[]): void {
+    if (q.length) this.queues_.set(owner, q);
+    else this.queues_.delete(owner);
+  }
+
+  private persist(delta: MetricsSnapshot | undefined): void {
+    if (delta) mergeSnapshot(this.totals, delta);
+  }
+}
+
+function insertSorted(q: OfflineRecord[], r: OfflineRecord): void {
+  let i = q.length;
+  while (i > 0 && compareRecords(q[i - 1]!, r) > 0) i--;
+  q.splice(i, 0, r);
+}

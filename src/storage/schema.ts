@@ -1,0 +1,46 @@
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
+import type { MetricsSnapshot } from "../core/metrics.ts";
+import type { OfflineRecord } from "../core/record.ts";
+
+/** Typed IndexedDB schema of the offline store. */
+export interface OfflineDB extends DBSchema {
+  /** One record a message; a user's queue is the key range [owner, …]. */
+  messages: {
+    key: [string, number, number];
+    value: OfflineRecord;
+    indexes: { marker: [string, string]; expireAt: number; ts: number };
+  };
+  /** Per-user message counts, kept in the same transaction as the messages. */
+  counts: { key: string; value: { owner: string; count: number } };
+  /** `seq` (the next tie-break) and `metrics` (persisted totals). */
+  meta: { key: string; value: { key: string; value: unknown } };
+}
+
+type UpgradeTx = IDBPTransaction<OfflineDB, StoreNames<OfflineDB>[], "versionchange">;
+
+/**
+ * Migrations, one per schema version, applied in order from the version a
+ * database has to the newest. Append only: never edit a released one.
+ */
+const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = [
+  // v1: messages keyed by [owner, ts, seq]; counts; meta.
+  (db) => {
+    const messages = db.createObjectStore("messages", { keyPath: ["owner", "ts", "seq"] });
+    // Records without a marker or expiry have no key there and are not indexed.
+    messages.createIndex("marker", ["owner", "marker"]);
+    messages.createIndex("expireAt", "expireAt");
+    messages.createIndex("ts", "ts");
+    db.createObjectStore("counts", { keyPath: "owner" });
+    db.createObjectStore("meta", { keyPath: "key" });
+  },
+];
+
+/** The newest schema version. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Runs the migrations from `oldVersion` up to the newest. */
+export function upgrade(db: IDBPDatabase<OfflineDB>, oldVersion: number, tx: UpgradeTx): void {
+  for (let v = oldVersion; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db, tx);
+}
+
+export type { MetricsSnapshot };

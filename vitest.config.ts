@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests run in Node (fake-indexeddb stands in for IndexedDB there only);
+// browser tests under test/e2e run in Debian's Chromium through playwright-core.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: "unit", include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.e2e.ts"],
+          globalSetup: ["test/e2e/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
