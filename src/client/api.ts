@@ -1,25 +1,19 @@
 import type { QueueInfo } from "../core/backend.ts";
 import type { StoreListener } from "../core/events.ts";
-import type { MetricsSnapshot } from "../core/metrics.ts";
-import type { ListedMessage, PoppedMessage, WriteResult } from "../core/offline-store.ts";
+import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
 import type { RecordKey } from "../core/record.ts";
+import type { MetricsReport } from "../protocol/request.ts";
+
+export type { MetricsReport };
 
 /** Where the store runs: in the service worker (shared by every tab), or in this page. */
 export type StoreMode = "worker" | "page";
 
-/** Metrics as the client hands them out: the snapshot and its OpenMetrics text. */
-export interface MetricsReport {
-  snapshot: MetricsSnapshot;
-  openMetrics: string;
-  /** Per-user limits of the queues in `queues`, for display (Infinity is sent as null). */
-  limits: Record<string, number | null>;
-  queues: QueueInfo[];
-}
-
 /**
  * The offline store as a page sees it, the same in worker and page mode.
  * Stanzas travel as XML strings. Every call may reject with a typed
- * `OfflineEdgeError` (bad input, timeout), and then nothing was changed.
+ * `OfflineEdgeError` (bad input, timeout), and then nothing was changed,
+ * except after a `timeout`, when the outcome is unknown.
  */
 export interface OfflineStoreApi {
   readonly mode: StoreMode;
@@ -34,7 +28,7 @@ export interface OfflineStoreApi {
   removeUser(owner: string): Promise<number>;
   removeExpired(): Promise<number>;
   removeOlderThan(days: number): Promise<number>;
-  export(owner: string): Promise<Awaited<ReturnType<import("../core/offline-store.ts").OfflineStore["export"]>>>;
+  export(owner: string): ReturnType<OfflineStore["export"]>;
   metrics(): Promise<MetricsReport>;
   /** Store events from every tab (and the worker), as they happen. */
   subscribe(listener: StoreListener): () => void;

@@ -63,6 +63,9 @@ export interface OfflineBackend {
   loadMetrics(): Promise<MetricsSnapshot>;
   /** Persists a metrics delta on its own. */
   saveMetrics(delta: MetricsSnapshot): Promise<void>;
+  /** The store configuration last saved (a worker restarted by the browser reads it back), or null. */
+  loadSettings(): Promise<unknown>;
+  saveSettings(settings: unknown): Promise<void>;
   close(): void;
 }
 

@@ -235,6 +235,14 @@ export class IndexedDBBackend implements OfflineBackend {
     await tx.done;
   }
 
+  async loadSettings(): Promise<unknown> {
+    return (await (await this.db()).get("meta", "settings"))?.value ?? null;
+  }
+
+  async saveSettings(settings: unknown): Promise<void> {
+    await (await this.db()).put("meta", { key: "settings", value: settings });
+  }
+
   close(): void {
     const p = this.dbPromise;
     this.dbPromise = null;

@@ -12,6 +12,7 @@ export class MemoryBackend implements OfflineBackend {
   private readonly queues_ = new Map<string, OfflineRecord[]>();
   private totals = emptySnapshot();
   private seq = 0;
+  private settings: unknown = null;
 
   async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
     let stored = 0;
@@ -99,6 +100,14 @@ export class MemoryBackend implements OfflineBackend {
 
   async saveMetrics(delta: MetricsSnapshot): Promise<void> {
     this.persist(delta);
+  }
+
+  async loadSettings(): Promise<unknown> {
+    return structuredClone(this.settings);
+  }
+
+  async saveSettings(settings: unknown): Promise<void> {
+    this.settings = structuredClone(settings);
   }
 
   close(): void {}

@@ -12,7 +12,7 @@ export interface OfflineDB extends DBSchema {
   };
   /** Per-user message counts, kept in the same transaction as the messages. */
   counts: { key: string; value: { owner: string; count: number } };
-  /** `seq` (the next tie-break) and `metrics` (persisted totals). */
+  /** `seq` (the next tie-break), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
 

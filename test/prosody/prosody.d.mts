@@ -11,6 +11,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Minimum level written to prosody.log. Default "info". */
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** smacks_hibernation_time: how long a session that dropped without </stream> is kept. Default 60 (Prosody: 600). */
+  smacksHibernationSeconds?: number;
 }
 
 export interface ProsodyServer {
@@ -88,6 +90,8 @@ export interface XmppClient extends EventEmitter {
   send(stanza: Element): Promise<void>;
   iqCaller: { request(stanza: Element, timeout?: number): Promise<Element> };
   streamManagement: StreamManagement;
+  /** Transport socket: a node:net Socket for xmpp:// (internal; used by tests to simulate failures). */
+  socket: unknown;
   reconnect: EventEmitter & { delay: number; stop(): void };
   on(event: "stanza", listener: (stanza: Element) => void): this;
   on(event: "online", listener: (jid: { toString(): string }) => void): this;

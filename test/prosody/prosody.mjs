@@ -9,7 +9,7 @@
 // (password "secret") until SIGINT/SIGTERM. See README.md in this folder.
 
 import { spawn, execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createConnection, createServer } from "node:net";
@@ -33,6 +33,7 @@ const INSTALL_HINT = "apt-get install -y prosody";
  * @property {Array<[string, string]>} [users] Accounts to register before start.
  * @property {number} [startTimeoutMs] Deadline for the ports to come up (default 15000).
  * @property {"debug"|"info"|"warn"|"error"} [logLevel] Minimum level written to prosody.log (default "info").
+ * @property {number} [smacksHibernationSeconds] smacks_hibernation_time (default 60; Prosody's own default is 600).
  */
 
 /**
@@ -147,6 +148,7 @@ export async function startProsody({
   ],
   startTimeoutMs = 15_000,
   logLevel = "info",
+  smacksHibernationSeconds = 60,
 } = {}) {
   const prosodyBin = which("prosody");
   const prosodyctl = which("prosodyctl");
@@ -162,7 +164,17 @@ export async function startProsody({
   for (let attempt = 1; attempt <= 3; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), "offline-edge-prosody-"));
     try {
-      return await startOnce({ dir, template, prosodyBin, prosodyctl, offline, users, startTimeoutMs, logLevel });
+      return await startOnce({
+        dir,
+        template,
+        prosodyBin,
+        prosodyctl,
+        offline,
+        users,
+        startTimeoutMs,
+        logLevel,
+        smacksHibernationSeconds,
+      });
     } catch (err) {
       lastError = err;
       await rm(dir, { recursive: true, force: true });
@@ -176,10 +188,20 @@ class PortInUseError extends Error {}
 
 /**
  * @param {{ dir: string, template: string, prosodyBin: string, prosodyctl: string, offline: boolean,
- *   users: Array<[string, string]>, startTimeoutMs: number, logLevel: string }} o
+ *   users: Array<[string, string]>, startTimeoutMs: number, logLevel: string, smacksHibernationSeconds: number }} options
  * @returns {Promise<ProsodyServer>}
  */
-async function startOnce({ dir, template, prosodyBin, prosodyctl, offline, users, startTimeoutMs, logLevel }) {
+async function startOnce({
+  dir,
+  template,
+  prosodyBin,
+  prosodyctl,
+  offline,
+  users,
+  startTimeoutMs,
+  logLevel,
+  smacksHibernationSeconds,
+}) {
   const c2sPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === c2sPort) httpPort = await freePort();
@@ -193,6 +215,7 @@ async function startOnce({ dir, template, prosodyBin, prosodyctl, offline, users
     .replaceAll("{{C2S_PORT}}", String(c2sPort))
     .replaceAll("{{HTTP_PORT}}", String(httpPort))
     .replaceAll("{{LOG_LEVEL}}", logLevel)
+    .replaceAll("{{SMACKS_HIBERNATION}}", String(Math.max(0, Math.floor(smacksHibernationSeconds))))
     .replaceAll("{{OFFLINE_DISABLED}}", offline ? "" : '"offline";');
   await writeFile(configFile, config);
 
@@ -212,8 +235,16 @@ async function startOnce({ dir, template, prosodyBin, prosodyctl, offline, users
   let consoleOut = "";
   child.stdout?.on("data", (d) => (consoleOut += d));
   child.stderr?.on("data", (d) => (consoleOut += d));
-  // If our process dies without calling stop(), do not leave Prosody behind.
-  const killOnExit = () => child.kill("SIGKILL");
+  // If our process exits without awaiting stop(), do not leave Prosody (or its
+  // temp dir) behind. 'exit' listeners must be synchronous.
+  const killOnExit = () => {
+    child.kill("SIGKILL");
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  };
   process.once("exit", killOnExit);
   exited.then(() => process.removeListener("exit", killOnExit));
   let spawnError = /** @type {Error | null} */ (null);

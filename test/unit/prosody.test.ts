@@ -3,6 +3,7 @@
 // XEP-0198 acks, and the WebSocket endpoint the browser demo uses.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { xml, type Element } from "@xmpp/xml";
@@ -124,6 +125,31 @@ describe("Prosody harness, offline storage disabled (our normal mode)", () => {
     expect(aliceBounced).toBe(false);
   });
 
+  it("bounces with recipient-unavailable when bob's stream closes with the message unacked", async () => {
+    const bob = await login(server, { username: "bob", presence: true });
+    const alice = await login(server, { username: "alice", presence: true });
+    bob.reconnect.stop();
+    const bobSocket = bob.socket as Socket;
+    bobSocket.pause(); // bob stops reading: Prosody routes m-lost to him, it sits unacked in his XEP-0198 queue
+
+    alice.streamManagement.requestAckDebounce = 0;
+    const acked = new Promise<void>((resolve) => {
+      alice.streamManagement.on("ack", (s: Element) => s.attrs.id === "m-lost" && resolve());
+    });
+    const bounce = nextStanza(alice, (s) => s.is("message") && s.attrs.id === "m-lost", 5000, "bounce of m-lost");
+    await alice.send(chat("bob@localhost", "m-lost", "into the void"));
+    await acked; // the server's ack means "Prosody has it", not "bob has it"
+
+    bobSocket.write("</stream:stream>"); // a clean close without <a/>: no hibernation, unacked stanzas bounce now
+    const err = await bounce;
+    bobSocket.destroy();
+    expect(err.attrs.type).toBe("error");
+    expect(err.attrs.from).toBe("bob@localhost");
+    expect(err.getChild("error")?.attrs.type).toBe("cancel");
+    expect(err.getChild("error")?.getChild("recipient-unavailable", NS_STANZAS)).toBeDefined();
+    expect(err.getChild("body")).toBeUndefined();
+  });
+
   it("negotiates XEP-0198 and reports server acks through streamManagement 'ack'", async () => {
     const alice = await login(server, { username: "alice", presence: true });
     const sm = alice.streamManagement;
@@ -153,15 +179,14 @@ describe("Prosody harness, offline storage disabled (our normal mode)", () => {
     // `ws` is not installed (and Node 20 has no global WebSocket by default),
     // so run @xmpp/client in a child node with the built-in WebSocket enabled.
     const script = `
-      import { client, xml } from "@xmpp/client";
-      const x = client({ service: process.env.WS_URL, domain: "localhost", username: "bob", password: "secret", resource: "ws" });
-      x.on("error", () => {});
-      const t = setTimeout(() => { console.log(JSON.stringify({ error: "timeout" })); process.exit(2); }, 8000);
-      const jid = await x.start();
-      const pong = await x.iqCaller.request(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
-      console.log(JSON.stringify({ jid: jid.toString(), pong: pong.attrs.type, sm: x.streamManagement.enabled, secure: x.isSecure() }));
-      clearTimeout(t);
+      import { xml } from "@xmpp/client";
+      import { connectClient } from "./test/prosody/prosody.mjs";
+      const server = { wsUrl: process.env.WS_URL, tcpUrl: "", domain: "localhost" };
+      const x = await connectClient(server, { username: "bob", resource: "ws", transport: "ws", presence: true });
+      const pong = await x.iqCaller.request(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })), 5000);
+      console.log(JSON.stringify({ jid: x.jid.toString(), pong: pong.attrs.type, sm: x.streamManagement.enabled, secure: x.isSecure() }));
       await x.stop();
+      process.exit(0); // don't linger on the WebSocket closing handshake
     `;
     const out = await new Promise<string>((resolve, reject) => {
       execFile(

@@ -1,0 +1,100 @@
+import type { OfflineBackend } from "../core/backend.ts";
+import { OfflineEdgeError } from "../core/errors.ts";
+import type { StoreEvent } from "../core/events.ts";
+import { OfflineStore } from "../core/offline-store.ts";
+import { toOpenMetrics } from "../core/openmetrics.ts";
+import { parseConfig, type StoreConfig } from "./config.ts";
+import { parseRequest, type MetricsReport, type Ops, type Reply, type Results } from "./request.ts";
+
+async function metricsReport(store: OfflineStore): Promise<MetricsReport> {
+  const [snapshot, queues] = await Promise.all([store.metricsSnapshot(), store.queues()]);
+  const limits: Record<string, number | null> = {};
+  for (const q of queues) {
+    const l = store.limitOf(q.owner);
+    limits[q.owner] = Number.isFinite(l) ? l : null;
+  }
+  const queued = queues.reduce((n, q) => n + q.count, 0);
+  return { snapshot, queues, limits, openMetrics: toOpenMetrics(snapshot, { queued_messages: queued }) };
+}
+
+type Runner = { [O in keyof Ops]: (s: OfflineStore, ...a: Ops[O]) => Results[O] | Promise<Results[O]> };
+
+const RUN: Omit<Runner, "configure"> = {
+  write: (s, stanzas) => s.write(stanzas),
+  pop: (s, owner, limit) => s.pop(owner, limit),
+  peek: (s, owner, limit) => s.peek(owner, limit),
+  ack: (s, owner, keys) => s.ack(owner, keys),
+  count: (s, owner) => s.count(owner),
+  list: (s, owner, limit) => s.list(owner, limit),
+  queues: (s) => s.queues(),
+  limitOf: (s, owner) => s.limitOf(owner),
+  removeUser: (s, owner) => s.removeUser(owner),
+  removeExpired: (s) => s.removeExpired(),
+  removeOlderThan: (s, days) => s.removeOlderThan(days),
+  export: (s, owner) => s.export(owner),
+  metrics: (s) => metricsReport(s),
+};
+
+/** The plain form of any error, for a reply. Unexpected ones become `storage-failed`. */
+export function errorReply(e: unknown): Reply {
+  if (e instanceof OfflineEdgeError) return { ok: false, error: e.toJSON() };
+  return { ok: false, error: { code: "storage-failed", message: e instanceof Error ? e.message : String(e) } };
+}
+
+/**
+ * Hosts one offline store behind the request protocol: the service worker
+ * runs one for every tab, and a page in fallback mode runs its own. Its
+ * configuration lives in the backend, so a host rebuilt after the browser
+ * stopped the worker comes back the same.
+ */
+export class StoreHost {
+  private store!: OfflineStore;
+  private unsubscribe: () => void = () => undefined;
+  private readonly ready: Promise<void>;
+
+  constructor(
+    private readonly backend: OfflineBackend,
+    private readonly onEvent: (e: StoreEvent) => void,
+  ) {
+    this.ready = backend.loadSettings().then((saved) => this.adopt(this.build((saved as StoreConfig | null) ?? {})));
+  }
+
+  private build(config: StoreConfig): OfflineStore {
+    return new OfflineStore({ ...config, backend: this.backend });
+  }
+
+  private adopt(next: OfflineStore): void {
+    this.unsubscribe();
+    this.unsubscribe = next.subscribe(this.onEvent);
+    // The old store's writes in flight still finish: both share the backend.
+    void this.store?.flushMetrics().catch(() => undefined);
+    this.store = next;
+  }
+
+  /** Answers one untrusted request; never throws. */
+  async handle(data: unknown): Promise<Reply> {
+    try {
+      const req = parseRequest(data);
+      await this.ready;
+      if (req.op === "configure") return { ok: true, value: await this.configure(req.args[0] as StoreConfig) };
+      const run = RUN[req.op] as (s: OfflineStore, ...a: unknown[]) => unknown;
+      return { ok: true, value: await run(this.store, ...req.args) };
+    } catch (e) {
+      return errorReply(e);
+    }
+  }
+
+  private async configure(raw: StoreConfig): Promise<null> {
+    const config = parseConfig(raw as Record<string, unknown>);
+    const next = this.build(config); // throws on a bad rule before anything is saved
+    await this.backend.saveSettings(config);
+    this.adopt(next);
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    this.unsubscribe();
+    await this.store?.close();
+  }
+}

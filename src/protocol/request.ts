@@ -1,0 +1,116 @@
+import type { QueueInfo } from "../core/backend.ts";
+import { InvalidRequestError } from "../core/errors.ts";
+import type { MetricsSnapshot } from "../core/metrics.ts";
+import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
+import type { StoreConfig } from "./config.ts";
+
+/** Version tag on every request, so a page and a worker of different builds notice. */
+export const PROTOCOL = "offline-edge/1";
+
+/** Name of the BroadcastChannel on which store hosts publish their events to every tab. */
+export const EVENTS_CHANNEL = "offline-edge:events";
+
+/** Most stanzas one write request may carry, and most keys one ack. */
+export const MAX_BATCH = 10_000;
+
+/** The operations a page may ask of the store host, with their arguments. */
+export interface Ops {
+  write: [stanzas: string[]];
+  pop: [owner: string, limit?: number];
+  peek: [owner: string, limit?: number];
+  ack: [owner: string, keys: Array<[string, number, number]>];
+  count: [owner: string];
+  list: [owner: string, limit?: number];
+  queues: [];
+  limitOf: [owner: string];
+  removeUser: [owner: string];
+  removeExpired: [];
+  removeOlderThan: [days: number];
+  export: [owner: string];
+  metrics: [];
+  configure: [config: StoreConfig];
+}
+
+export type Op = keyof Ops;
+
+/** Metrics as hosts hand them out: snapshot, OpenMetrics text, queues with their limits. */
+export interface MetricsReport {
+  snapshot: MetricsSnapshot;
+  openMetrics: string;
+  queues: QueueInfo[];
+  /** Per-user limit of each queue; null is infinity. */
+  limits: Record<string, number | null>;
+}
+
+/** What each operation answers. */
+export interface Results {
+  write: WriteResult[];
+  pop: PoppedMessage[];
+  peek: PoppedMessage[];
+  ack: number;
+  count: number;
+  list: ListedMessage[];
+  queues: QueueInfo[];
+  limitOf: number;
+  removeUser: number;
+  removeExpired: number;
+  removeOlderThan: number;
+  export: Awaited<ReturnType<OfflineStore["export"]>>;
+  metrics: MetricsReport;
+  configure: null;
+}
+
+/** One request: an operation and its arguments. */
+export interface Request<O extends Op = Op> {
+  protocol: typeof PROTOCOL;
+  op: O;
+  args: Ops[O];
+}
+
+/** The reply: a value, or a typed error in its plain form. */
+export type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isLimit = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) > 0);
+const isKey = (k: unknown) =>
+  Array.isArray(k) && k.length === 3 && isString(k[0]) && Number.isFinite(k[1]) && Number.isFinite(k[2]);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function list(v: unknown, item: (x: unknown) => boolean, what: string): boolean {
+  if (!Array.isArray(v)) return false;
+  if (v.length > MAX_BATCH) throw new InvalidRequestError(`Too many ${what} in one request: ${v.length} > ${MAX_BATCH}.`);
+  return v.every(item);
+}
+
+// Argument checks per operation. JIDs and stanzas are checked in depth by the store itself.
+const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
+  write: (a) => a.length === 1 && list(a[0], isString, "stanzas"),
+  pop: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
+  peek: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
+  ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
+  count: (a) => a.length === 1 && isString(a[0]),
+  list: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
+  queues: (a) => a.length === 0,
+  limitOf: (a) => a.length === 1 && isString(a[0]),
+  removeUser: (a) => a.length === 1 && isString(a[0]),
+  removeExpired: (a) => a.length === 0,
+  removeOlderThan: (a) => a.length === 1 && typeof a[0] === "number" && a[0] >= 0,
+  export: (a) => a.length === 1 && isString(a[0]),
+  metrics: (a) => a.length === 0,
+  configure: (a) => a.length === 1 && isPlainObject(a[0]),
+};
+
+/**
+ * Checks that untrusted data is a well-formed request. The store host is a
+ * trust boundary: anything else gets a typed error, and nothing runs.
+ */
+export function parseRequest(data: unknown): Request {
+  if (!isPlainObject(data)) throw new InvalidRequestError("A request must be an object.");
+  if (data.protocol !== PROTOCOL) throw new InvalidRequestError(`Unknown protocol ${JSON.stringify(data.protocol)}; expected ${PROTOCOL}.`);
+  const op = data.op;
+  if (!isString(op) || !Object.hasOwn(CHECKS, op)) throw new InvalidRequestError(`Unknown operation ${JSON.stringify(op)}.`);
+  const args = data.args;
+  if (!Array.isArray(args) || !CHECKS[op as Op](args)) throw new InvalidRequestError(`Bad arguments for ${op}.`);
+  return { protocol: PROTOCOL, op: op as Op, args: args as Ops[Op] };
+}

@@ -1,0 +1,34 @@
+import type { TestProject } from "vitest/node";
+import { build, preview } from "vite";
+import { startProsody } from "../prosody/prosody.mjs";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+    xmppWsUrl: string;
+    xmppTcpUrl: string;
+  }
+}
+
+/**
+ * Browser tests run against the production build served by `vite preview`
+ * on 127.0.0.1 (the real service worker), and a real Prosody on loopback
+ * with offline storage off, so the server bounces and our store is the
+ * only storage.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await build({ logLevel: "warn" });
+  const server = await preview({ preview: { host: "127.0.0.1", port: 0, strictPort: false }, logLevel: "warn" });
+  const address = server.httpServer.address();
+  if (!address || typeof address === "string") throw new Error("vite preview has no port");
+  const prosody = await startProsody({
+    users: ["alice", "bob", "carol", "dave"].map((u): [string, string] => [u, "secret"]),
+  });
+  project.provide("baseUrl", `http://127.0.0.1:${address.port}`);
+  project.provide("xmppWsUrl", prosody.wsUrl);
+  project.provide("xmppTcpUrl", prosody.tcpUrl);
+  return async () => {
+    await prosody.stop();
+    await new Promise<void>((r) => server.httpServer.close(() => r()));
+  };
+}

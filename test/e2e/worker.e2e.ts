@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launch, newContext, openHarness } from "./browser.ts";
+
+declare global {
+  interface Window {
+    store: Awaited<ReturnType<Window["harness"]["createOfflineStore"]>>;
+  }
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openStore(page: Page, prefer: "worker" | "page" | "auto" = "auto"): Promise<string> {
+  return page.evaluate(async (prefer) => {
+    window.store = await window.harness.createOfflineStore({ prefer, timeoutMs: 20_000 });
+    return window.store.mode;
+  }, prefer);
+}
+
+/** Each tab fires `n` single-message writes at once to bob; returns their statuses and errors. */
+function writeMany(page: Page, tab: string, n: number) {
+  return page.evaluate(
+    async ({ tab, n }) => {
+      const one = (i: number) =>
+        `<message type='chat' from='alice@localhost/${tab}' to='bob@localhost' id='${tab}-${i}'><body>${tab} ${i}</body></message>`;
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => window.store.write([one(i)])));
+      return results.map(([r]) => (r!.status === "bounced" ? `bounced:${r!.error}` : r!.status));
+    },
+    { tab, n },
+  );
+}
+
+const bodiesOf = (page: Page) =>
+  page.evaluate(async () => (await window.store.list("bob@localhost")).map((m) => /<body>(.*?)<\/body>/.exec(m.stanza)![1]!));
+
+/** The flows that must hold in worker mode and in page (fallback) mode alike. */
+function sharedFlows(mode: "worker" | "page", options: () => Parameters<typeof newContext>[1]) {
+  let context: BrowserContext;
+  beforeAll(async () => {
+    context = await newContext(browser, options());
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it(`reports ${mode} mode`, async () => {
+    const page = await openHarness(context);
+    expect(await openStore(page)).toBe(mode);
+    await page.close();
+  });
+
+  it("two tabs write 150 each to one offline peer with limit 100: exactly 100 stored, 200 refused", async () => {
+    const [a, b] = [await openHarness(context), await openHarness(context)];
+    await Promise.all([openStore(a), openStore(b)]);
+    await a.evaluate(() => window.store.removeUser("bob@localhost"));
+    const [ra, rb] = await Promise.all([writeMany(a, "A", 150), writeMany(b, "B", 150)]);
+    const all = [...ra, ...rb];
+    expect(all.filter((s) => s === "stored")).toHaveLength(100);
+    const refused = all.filter((s) => s.startsWith("bounced:"));
+    expect(refused).toHaveLength(200);
+    expect(refused.every((s) => s.includes("<resource-constraint xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/>"))).toBe(true);
+    const stored = await bodiesOf(b);
+    expect(stored).toHaveLength(100);
+    expect(new Set(stored).size).toBe(100); // nothing doubled
+    // What each tab was told was stored is exactly what is in the queue.
+    const told = [...ra.map((s, i) => [s, `A ${i}`]), ...rb.map((s, i) => [s, `B ${i}`])].filter(([s]) => s === "stored").map(([, body]) => body);
+    expect(new Set(stored)).toEqual(new Set(told));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("the queue survives a reload", async () => {
+    const page = await openHarness(context);
+    await openStore(page);
+    const before = await bodiesOf(page);
+    expect(before.length).toBe(100);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === "true");
+    expect(await openStore(page)).toBe(mode);
+    expect(await bodiesOf(page)).toEqual(before);
+    await page.close();
+  });
+
+  it("a malformed request gets an error reply and changes nothing", async () => {
+    const page = await openHarness(context);
+    await openStore(page);
+    const errors = await page.evaluate(async () => {
+      const bad = [
+        "<message to='bob@localhost'><body>unclosed",
+        "<message to='not a jid' type='chat'><body>x</body></message>",
+        `<message to='bob@localhost' type='chat'><body>${"x".repeat(300_000)}</body></message>`,
+      ];
+      const out: string[] = [];
+      for (const s of bad) out.push(await window.store.write([s]).then(() => "ok", (e: { code: string }) => e.code));
+      out.push(await window.store.removeOlderThan(-5).then(() => "ok", (e: { code: string }) => e.code));
+      return out;
+    });
+    expect(errors).toEqual(["malformed-stanza", "invalid-jid", "oversized-stanza", "invalid-request"]);
+    expect(await bodiesOf(page)).toHaveLength(100);
+    await page.close();
+  });
+}
+
+describe("service worker mode", () => {
+  let context: BrowserContext;
+  sharedFlows("worker", () => ({}));
+
+  beforeAll(async () => {
+    context = await newContext(browser);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it("registers, activates and controls the page", async () => {
+    const page = await openHarness(context);
+    expect(await openStore(page, "worker")).toBe("worker");
+    const controlled = await page.evaluate(async () => {
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      }
+      return navigator.serviceWorker.controller!.scriptURL;
+    });
+    expect(controlled).toMatch(/\/sw\.js$/);
+    await page.close();
+  });
+
+  it("answers a raw malformed or unknown request with a typed error, and changes nothing", async () => {
+    const page = await openHarness(context);
+    await openStore(page, "worker");
+    await page.evaluate(() => window.store.write(["<message type='chat' to='carol@localhost'><body>keep</body></message>"]));
+    const replies = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      const ask = (data: unknown) =>
+        new Promise<unknown>((resolve) => {
+          const ch = new MessageChannel();
+          ch.port1.onmessage = (m) => resolve(m.data);
+          reg.active!.postMessage(data, [ch.port2]);
+        });
+      return Promise.all([
+        ask("garbage"),
+        ask({ protocol: "offline-edge/1", op: "dropEverything", args: [] }),
+        ask({ protocol: "offline-edge/1", op: "write", args: [[42]] }),
+        ask({ protocol: "offline-edge/0", op: "count", args: ["carol@localhost"] }),
+        ask({ protocol: "offline-edge/1", op: "removeUser", args: [] }),
+        ask({ protocol: "offline-edge/1", op: "configure", args: [{ mode: "sideways" }] }),
+        ask({ protocol: "offline-edge/1", op: "configure", args: [{ access: { max_user_offline_messages: [{ acl: "all", value: -3 }] } }] }),
+      ]);
+    });
+    for (const r of replies) expect(r).toMatchObject({ ok: false });
+    expect(replies.map((r) => (r as { error: { code: string } }).error.code)).toEqual([
+      "invalid-request",
+      "invalid-request",
+      "invalid-request",
+      "invalid-request",
+      "invalid-request",
+      "invalid-option",
+      "invalid-option",
+    ]);
+    expect(await page.evaluate(() => window.store.count("carol@localhost"))).toBe(1);
+    expect(await page.evaluate(() => window.store.limitOf("carol@localhost"))).toBe(100);
+    await page.close();
+  });
+
+  it("the queue survives the worker being stopped", async () => {
+    const page = await openHarness(context);
+    await openStore(page, "worker");
+    await page.evaluate(() => window.store.write(["<message type='chat' to='dave@localhost'><body>before stop</body></message>"]));
+    const totals = () => page.evaluate(async () => (await window.store.metrics()).snapshot.counters);
+    // Counters are persisted in the same transaction as the data they count.
+    const before = await totals();
+    expect(before.stored).toBeGreaterThanOrEqual(1);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    // The next request starts the worker again from nothing but IndexedDB.
+    const listed = await page.evaluate(async () => (await window.store.list("dave@localhost")).length);
+    expect(listed).toBe(1);
+    expect(await totals()).toEqual(before);
+    await page.close();
+  });
+
+  it("an update to a new worker version takes over and loses nothing", async () => {
+    const page = await openHarness(context);
+    await openStore(page, "worker");
+    const before = await page.evaluate(async () => (await window.store.queues()).map((q) => `${q.owner}:${q.count}`).sort());
+    expect(before.length).toBeGreaterThan(0);
+    const scripts = await page.evaluate(async () => {
+      const old = (await navigator.serviceWorker.ready).active!.scriptURL;
+      const changed = new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      // A new script URL for the same scope is a new version.
+      window.store = await window.harness.createOfflineStore({ prefer: "worker", swUrl: "/sw.js?v=2" });
+      await changed;
+      return [old, navigator.serviceWorker.controller!.scriptURL];
+    });
+    expect(scripts[0]).toMatch(/\/sw\.js$/);
+    expect(scripts[1]).toMatch(/\/sw\.js\?v=2$/);
+    const after = await page.evaluate(async () => (await window.store.queues()).map((q) => `${q.owner}:${q.count}`).sort());
+    expect(after).toEqual(before);
+    await page.close();
+  });
+});
+
+describe("fallback (page) mode, service workers blocked", () => {
+  sharedFlows("page", () => ({ serviceWorkers: "block" }));
+});
