@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's recommended rules over src, test and bench.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "test-results/**", "coverage/**"] },
@@ -12,7 +13,8 @@ export default tseslint.config(
     },
   },
   {
+    // Node scripts; their page.evaluate callbacks run in the browser.
     files: ["**/*.mjs", "**/*.js", "scripts/**"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -1,12 +1,37 @@
-import { OfflineEdgeError, reviveError } from "../core/errors.ts";
+import { InvalidRequestError, OfflineEdgeError, reviveError } from "../core/errors.ts";
+import type { WriteResult } from "../core/offline-store.ts";
 import type { StoreEvent, StoreListener } from "../core/events.ts";
 import type { RecordKey } from "../core/record.ts";
 import type { StoreConfig } from "../protocol/config.ts";
-import { EVENTS_CHANNEL, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
+import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
 import type { OfflineStoreApi, StoreMode } from "./api.ts";
 
 /** Carries one request to a store host and brings back its reply. */
 export type Transport = (request: Request) => Promise<Reply>;
+
+interface PendingWrite {
+  stanzas: string[];
+  resolve: (r: WriteResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Splits coalesced writes into requests of at most MAX_BATCH stanzas (a larger single call goes alone, to be refused). */
+function chunkByStanzas(writes: PendingWrite[]): PendingWrite[][] {
+  const out: PendingWrite[][] = [];
+  let current: PendingWrite[] = [];
+  let size = 0;
+  for (const w of writes) {
+    if (size + w.stanzas.length > MAX_BATCH && current.length) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(w);
+    size += w.stanzas.length;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
 
 function isEvent(data: unknown): data is StoreEvent {
   return typeof data === "object" && data !== null && typeof (data as { type?: unknown }).type === "string";
@@ -20,15 +45,17 @@ function isEvent(data: unknown): data is StoreEvent {
 export class ClientStore implements OfflineStoreApi {
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
   private readonly listeners = new Set<StoreListener>();
+  private pendingWrites: PendingWrite[] | null = null;
 
   constructor(
     readonly mode: StoreMode,
     private readonly transport: Transport,
     private readonly onClose: () => Promise<void> = async () => undefined,
   ) {
+    // Hosts post events in batches; anything else on the channel is ignored.
     this.channel.onmessage = (m: MessageEvent) => {
-      if (!isEvent(m.data)) return;
-      for (const l of this.listeners) l(m.data);
+      if (!Array.isArray(m.data)) return;
+      for (const e of m.data) if (isEvent(e)) for (const l of this.listeners) l(e);
     };
   }
 
@@ -43,8 +70,35 @@ export class ClientStore implements OfflineStoreApi {
     await this.call("configure", config);
   }
 
-  write(stanzas: string[]) {
-    return this.call("write", stanzas);
+  /**
+   * Stores messages for offline recipients. Writes issued in the same tick
+   * travel to the host in one request (up to MAX_BATCH stanzas), where they
+   * share one transaction; each call still succeeds or fails on its own.
+   */
+  write(stanzas: string[]): Promise<WriteResult[]> {
+    return new Promise((resolve, reject) => {
+      if (!Array.isArray(stanzas)) return reject(new InvalidRequestError("write takes an array of stanzas."));
+      if (!this.pendingWrites) {
+        this.pendingWrites = [];
+        queueMicrotask(() => this.flushWrites());
+      }
+      this.pendingWrites.push({ stanzas, resolve, reject });
+    });
+  }
+
+  private flushWrites(): void {
+    const pending = this.pendingWrites ?? [];
+    this.pendingWrites = null;
+    for (const chunk of chunkByStanzas(pending)) void this.sendWrites(chunk);
+  }
+
+  private async sendWrites(batch: PendingWrite[]): Promise<void> {
+    try {
+      const replies = await this.call("write", batch.map((w) => w.stanzas));
+      replies.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(reviveError(r.error))));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
   }
   pop(owner: string, limit?: number) {
     return this.call("pop", owner, limit);

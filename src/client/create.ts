@@ -3,7 +3,7 @@ import { OfflineEdgeError } from "../core/errors.ts";
 import { IndexedDBBackend } from "../storage/indexeddb.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { StoreHost } from "../protocol/host.ts";
-import { EVENTS_CHANNEL, type Reply } from "../protocol/request.ts";
+import type { Reply } from "../protocol/request.ts";
 import { ClientStore, withTimeout, type Transport } from "./client-store.ts";
 
 export interface CreateOfflineStoreOptions {
@@ -39,14 +39,10 @@ async function workerTransport(o: CreateOfflineStoreOptions): Promise<Transport>
 }
 
 function pageStore(o: CreateOfflineStoreOptions): ClientStore {
-  const channel = new BroadcastChannel(EVENTS_CHANNEL);
-  const host = new StoreHost(new IndexedDBBackend({ name: o.dbName }), (e) => channel.postMessage(e));
+  const host = new StoreHost(new IndexedDBBackend({ name: o.dbName }));
   // structuredClone: the page host sees copies, as the worker would.
   const transport: Transport = (req) => host.handle(structuredClone(req));
-  return new ClientStore("page", transport, async () => {
-    await host.close();
-    channel.close();
-  });
+  return new ClientStore("page", transport, () => host.close());
 }
 
 /**

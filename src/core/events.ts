@@ -2,8 +2,8 @@ import type { BounceReason } from "./bounce.ts";
 
 /** What the store tells its subscribers (and, through the worker, every tab). */
 export type StoreEvent =
-  | { type: "stored"; owner: string; id: string }
-  | { type: "bounced"; owner: string; reason: BounceReason }
+  | { type: "stored"; owner: string; ids: string[] }
+  | { type: "bounced"; owner: string; reason: BounceReason; count: number }
   | { type: "dropped"; owner: string; reason: string }
   | { type: "popped"; owner: string; ids: string[] }
   | { type: "requeued"; owner: string; ids: string[] }

@@ -8,8 +8,11 @@ const LOCAL_FORBIDDEN = /["&'/:<>@\s\p{Cc}]/u;
 const DOMAIN_LABEL = /^(?!-)[\p{L}\p{N}_-]{1,63}(?<!-)$/u;
 const CONTROL = /[\p{Cc}]/u;
 
+const encoder = new TextEncoder();
+
 function bytes(s: string): number {
-  return new TextEncoder().encode(s).length;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: skip encoding short strings.
+  return s.length * 3 <= MAX_PART ? s.length : encoder.encode(s).length;
 }
 
 function checkDomain(domain: string, raw: string): void {
@@ -40,7 +43,15 @@ export function parseAddress(raw: unknown): JID {
   return parseJid(raw);
 }
 
+// Bare JIDs of addresses seen lately: the same few addresses recur on every write.
+const bareCache = new Map<string, string>();
+
 /** The bare JID (`local@domain`, lowercased as @xmpp/jid normalises it) of an address. */
 export function bareJid(raw: unknown): string {
-  return parseAddress(raw).bare().toString();
+  const hit = typeof raw === "string" ? bareCache.get(raw) : undefined;
+  if (hit !== undefined) return hit;
+  const bare = parseAddress(raw).bare().toString();
+  if (bareCache.size >= 10_000) bareCache.clear();
+  bareCache.set(raw as string, bare);
+  return bare;
 }

@@ -137,13 +137,15 @@ export class OfflineStore {
       this.metrics.drop("stub");
       return { status: "dropped", owner, reason: "stub" };
     }
-    if (this.mode === "disabled") return this.bounced(p, owner, "service-unavailable", true);
+    if (this.mode === "disabled") {
+      this.events.emit({ type: "bounced", owner, reason: "service-unavailable", count: 1 });
+      return this.bounced(p, owner, "service-unavailable", true);
+    }
     return null;
   }
 
   private bounced(p: Prepared, owner: string, reason: BounceReason, count: boolean): WriteResult {
     if (count) this.metrics.bounce(reason);
-    this.events.emit({ type: "bounced", owner, reason });
     return { status: "bounced", owner, reason, error: bounce(p.element, reason).toString() };
   }
 
@@ -172,10 +174,12 @@ export class OfflineStore {
     for (const i of g.indexes) {
       const p = prepared[i]!;
       if (p.kind !== "store") continue;
-      if (ok) this.events.emit({ type: "stored", owner, id: p.record.id });
       // The backend counted stored and refused messages in its transaction.
       results[i] = ok ? { status: "stored", owner, id: p.record.id } : this.bounced(p, owner, "resource-constraint", false);
     }
+    // One event per recipient and call, not per message: events cross to every tab.
+    if (ok) this.events.emit({ type: "stored", owner, ids: g.group.records.map((r) => r.id) });
+    else this.events.emit({ type: "bounced", owner, reason: "resource-constraint", count: g.indexes.length });
   }
 
   /**

@@ -1,9 +1,9 @@
 import { xml, type Element } from "@xmpp/xml";
-import { bareJid, parseAddress } from "./jid.ts";
+import { bareJid } from "./jid.ts";
 import { NS } from "./namespaces.ts";
 import { decide, type DropReason, type PolicyOptions } from "./policy.ts";
 import type { NewRecord } from "./record.ts";
-import { readMessage } from "./stanza.ts";
+import { cloneElement, readMessage } from "./stanza.ts";
 import { expiryOf, takeDelay } from "./time.ts";
 
 /** A message read, checked and judged, ready to store or to answer. */
@@ -33,11 +33,11 @@ function markerKey(el: Element, type: string, thread: string): string {
 export function prepare(input: unknown, now: number, maxBytes: number, policy: PolicyOptions): Prepared {
   const parsed = readMessage(input, maxBytes);
   const owner = bareJid(parsed.attrs.to);
-  if (parsed.attrs.from !== undefined) parseAddress(parsed.attrs.from);
+  if (parsed.attrs.from !== undefined) bareJid(parsed.attrs.from); // validates, cached
   const decision = decide(parsed, policy);
   if (!decision.store) return { kind: "drop", element: parsed, reason: decision.reason };
-  // Work on a copy from here: the caller's element stays as it was.
-  const el = readMessage(parsed.toString(), Infinity);
+  // Work on a copy from here: the caller's element stays as it was (and bounces quote it).
+  const el = cloneElement(parsed);
   const ts = takeDelay(el, now);
   const expireAt = expiryOf(el, ts);
   if (expireAt !== null && expireAt <= now) return { kind: "drop", element: parsed, reason: "expired" };

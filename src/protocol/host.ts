@@ -4,7 +4,7 @@ import type { StoreEvent } from "../core/events.ts";
 import { OfflineStore } from "../core/offline-store.ts";
 import { toOpenMetrics } from "../core/openmetrics.ts";
 import { parseConfig, type StoreConfig } from "./config.ts";
-import { parseRequest, type MetricsReport, type Ops, type Reply, type Results } from "./request.ts";
+import { EVENTS_CHANNEL, parseRequest, type MetricsReport, type Ops, type Reply, type Results } from "./request.ts";
 
 async function metricsReport(store: OfflineStore): Promise<MetricsReport> {
   const [snapshot, queues] = await Promise.all([store.metricsSnapshot(), store.queues()]);
@@ -20,7 +20,8 @@ async function metricsReport(store: OfflineStore): Promise<MetricsReport> {
 type Runner = { [O in keyof Ops]: (s: OfflineStore, ...a: Ops[O]) => Results[O] | Promise<Results[O]> };
 
 const RUN: Omit<Runner, "configure"> = {
-  write: (s, stanzas) => s.write(stanzas),
+  // Every call enters the store in the same tick, so they share one group commit.
+  write: (s, calls) => Promise.all(calls.map((c) => s.write(c).then((value) => ({ ok: true as const, value }), errorReply))),
   pop: (s, owner, limit) => s.pop(owner, limit),
   peek: (s, owner, limit) => s.peek(owner, limit),
   ack: (s, owner, keys) => s.ack(owner, keys),
@@ -36,14 +37,15 @@ const RUN: Omit<Runner, "configure"> = {
 };
 
 /** The plain form of any error, for a reply. Unexpected ones become `storage-failed`. */
-export function errorReply(e: unknown): Reply {
+export function errorReply(e: unknown): Reply<never> {
   if (e instanceof OfflineEdgeError) return { ok: false, error: e.toJSON() };
   return { ok: false, error: { code: "storage-failed", message: e instanceof Error ? e.message : String(e) } };
 }
 
 /**
  * Hosts one offline store behind the request protocol: the service worker
- * runs one for every tab, and a page in fallback mode runs its own. Its
+ * runs one for every tab, and a page in fallback mode runs its own. Store
+ * events go to every tab on the `EVENTS_CHANNEL` BroadcastChannel. Its
  * configuration lives in the backend, so a host rebuilt after the browser
  * stopped the worker comes back the same.
  */
@@ -51,11 +53,10 @@ export class StoreHost {
   private store!: OfflineStore;
   private unsubscribe: () => void = () => undefined;
   private readonly ready: Promise<void>;
+  private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
+  private outbox: StoreEvent[] = [];
 
-  constructor(
-    private readonly backend: OfflineBackend,
-    private readonly onEvent: (e: StoreEvent) => void,
-  ) {
+  constructor(private readonly backend: OfflineBackend) {
     this.ready = backend.loadSettings().then((saved) => this.adopt(this.build((saved as StoreConfig | null) ?? {})));
   }
 
@@ -65,10 +66,23 @@ export class StoreHost {
 
   private adopt(next: OfflineStore): void {
     this.unsubscribe();
-    this.unsubscribe = next.subscribe(this.onEvent);
+    this.unsubscribe = next.subscribe((e) => this.publish(e));
     // The old store's writes in flight still finish: both share the backend.
     void this.store?.flushMetrics().catch(() => undefined);
     this.store = next;
+  }
+
+  /**
+   * Publishes events to every tab, batched per task: a burst of writes
+   * becomes one channel message instead of one per call.
+   */
+  private publish(e: StoreEvent): void {
+    if (this.outbox.push(e) > 1) return;
+    setTimeout(() => {
+      const batch = this.outbox;
+      this.outbox = [];
+      this.channel.postMessage(batch);
+    }, 0);
   }
 
   /** Answers one untrusted request; never throws. */
@@ -96,5 +110,6 @@ export class StoreHost {
     await this.ready.catch(() => undefined);
     this.unsubscribe();
     await this.store?.close();
+    this.channel.close();
   }
 }

@@ -15,7 +15,8 @@ export const MAX_BATCH = 10_000;
 
 /** The operations a page may ask of the store host, with their arguments. */
 export interface Ops {
-  write: [stanzas: string[]];
+  /** One or more write calls (coalesced by the client), each stored or refused on its own. */
+  write: [calls: string[][]];
   pop: [owner: string, limit?: number];
   peek: [owner: string, limit?: number];
   ack: [owner: string, keys: Array<[string, number, number]>];
@@ -44,7 +45,7 @@ export interface MetricsReport {
 
 /** What each operation answers. */
 export interface Results {
-  write: WriteResult[];
+  write: Array<Reply<WriteResult[]>>;
   pop: PoppedMessage[];
   peek: PoppedMessage[];
   ack: number;
@@ -68,7 +69,7 @@ export interface Request<O extends Op = Op> {
 }
 
 /** The reply: a value, or a typed error in its plain form. */
-export type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
 const isString = (v: unknown): v is string => typeof v === "string";
 const isLimit = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) > 0);
@@ -83,9 +84,15 @@ function list(v: unknown, item: (x: unknown) => boolean, what: string): boolean 
   return v.every(item);
 }
 
+function total(calls: unknown[][]): boolean {
+  const n = calls.reduce((sum, c) => sum + c.length, 0);
+  if (n > MAX_BATCH) throw new InvalidRequestError(`Too many stanzas in one request: ${n} > ${MAX_BATCH}.`);
+  return true;
+}
+
 // Argument checks per operation. JIDs and stanzas are checked in depth by the store itself.
 const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
-  write: (a) => a.length === 1 && list(a[0], isString, "stanzas"),
+  write: (a) => a.length === 1 && list(a[0], (c) => list(c, isString, "stanzas"), "calls") && total(a[0] as unknown[][]),
   pop: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   peek: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),

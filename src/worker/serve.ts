@@ -2,7 +2,6 @@
 import { OfflineEdgeError } from "../core/errors.ts";
 import { IndexedDBBackend } from "../storage/indexeddb.ts";
 import { StoreHost, errorReply } from "../protocol/host.ts";
-import { EVENTS_CHANNEL } from "../protocol/request.ts";
 
 export interface ServeOptions {
   /** IndexedDB database name. Default `offline-edge`. */
@@ -20,10 +19,10 @@ function fromOwnWindow(event: ExtendableMessageEvent, scope: ServiceWorkerGlobal
  * publishes store events on a BroadcastChannel. Only window clients of the
  * worker's own origin are served. Nothing needed for correctness stays in
  * worker memory: the browser may stop the worker between any two requests.
+ * Store events reach every tab through the host's BroadcastChannel.
  */
 export function serveOfflineStore(scope: ServiceWorkerGlobalScope, options: ServeOptions = {}): StoreHost {
-  const channel = new BroadcastChannel(EVENTS_CHANNEL);
-  const host = new StoreHost(new IndexedDBBackend({ name: options.dbName }), (e) => channel.postMessage(e));
+  const host = new StoreHost(new IndexedDBBackend({ name: options.dbName }));
   scope.addEventListener("message", (event) => {
     const port = event.ports[0];
     if (!port) return; // not a request of ours: requests always carry a reply port

@@ -145,7 +145,8 @@ describe("service worker mode", () => {
       return Promise.all([
         ask("garbage"),
         ask({ protocol: "offline-edge/1", op: "dropEverything", args: [] }),
-        ask({ protocol: "offline-edge/1", op: "write", args: [[42]] }),
+        ask({ protocol: "offline-edge/1", op: "write", args: [[[42]]] }),
+        ask({ protocol: "offline-edge/1", op: "write", args: [["<message/>"]] }),
         ask({ protocol: "offline-edge/0", op: "count", args: ["carol@localhost"] }),
         ask({ protocol: "offline-edge/1", op: "removeUser", args: [] }),
         ask({ protocol: "offline-edge/1", op: "configure", args: [{ mode: "sideways" }] }),
@@ -154,6 +155,7 @@ describe("service worker mode", () => {
     });
     for (const r of replies) expect(r).toMatchObject({ ok: false });
     expect(replies.map((r) => (r as { error: { code: string } }).error.code)).toEqual([
+      "invalid-request",
       "invalid-request",
       "invalid-request",
       "invalid-request",
