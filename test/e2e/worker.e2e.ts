@@ -130,6 +130,27 @@ describe("service worker mode", () => {
     await page.close();
   });
 
+  it("precaches the app shell, so the demo and harness load from the worker", async () => {
+    const page = await openHarness(context);
+    await openStore(page, "worker");
+    const cached = await page.evaluate(async () => {
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      }
+      const names = await caches.keys();
+      const urls: string[] = [];
+      for (const n of names) for (const req of await (await caches.open(n)).keys()) urls.push(new URL(req.url).pathname);
+      return urls;
+    });
+    expect(cached).toContain("/index.html");
+    expect(cached).toContain("/test/e2e/harness.html");
+    expect(cached.some((u) => /^\/assets\/.+\.js$/.test(u))).toBe(true);
+    // Served by the worker from the precache, not by the server.
+    const response = await page.goto("/index.html");
+    expect(response!.fromServiceWorker()).toBe(true);
+    await page.close();
+  });
+
   it("answers a raw malformed or unknown request with a typed error, and changes nothing", async () => {
     const page = await openHarness(context);
     await openStore(page, "worker");
