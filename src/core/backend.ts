@@ -49,8 +49,8 @@ export interface OfflineBackend {
   write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]>;
   /** Reads a queue oldest first; with `remove` it is a pop (read and delete in one transaction). */
   read(owner: string, options: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult>;
-  /** Deletes the given records of one queue (a delivery confirmed); returns how many existed. */
-  remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<number>;
+  /** Deletes the given records of one queue (a delivery confirmed); returns the ids of those that existed. */
+  remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]>;
   count(owner: string): Promise<number>;
   /** Every non-empty queue. */
   queues(): Promise<QueueInfo[]>;

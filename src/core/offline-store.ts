@@ -207,13 +207,13 @@ export class OfflineStore {
       if (delta) this.metrics.restore(delta);
       throw e;
     }
-    if (remove) this.afterPop(owner, result.records, result.expired, performance.now() - started);
+    if (remove) this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
     return result.records.map((r) => this.deliverable(r, now));
   }
 
-  private afterPop(owner: string, records: OfflineRecord[], expired: number, ms: number): void {
+  private afterPop(owner: string, ids: string[], expired: number, ms: number): void {
     this.metrics.observe("pop_messages", ms);
-    if (records.length) this.events.emit({ type: "popped", owner, ids: records.map((r) => r.id) });
+    if (ids.length) this.events.emit({ type: "popped", owner, ids });
     if (expired) this.events.emit({ type: "expired", owner, count: expired });
     this.scheduleMetricsFlush();
   }
@@ -226,13 +226,16 @@ export class OfflineStore {
     return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza: el.toString() };
   }
 
-  /** Confirms delivery of peeked messages: deletes them and counts them as popped. */
-  async ack(owner: string, keys: RecordKey[], ms?: number): Promise<number> {
+  /**
+   * Confirms delivery of peeked messages: deletes them, counts them as
+   * popped and tells every tab which ids left the queue.
+   */
+  async ack(owner: string, keys: RecordKey[]): Promise<number> {
     const bare = bareJid(owner);
     const started = performance.now();
-    const n = await this.options.backend.remove(bare, keys, this.metrics.takeDelta());
-    this.afterPop(bare, [], 0, ms ?? performance.now() - started);
-    return n;
+    const ids = await this.options.backend.remove(bare, keys, this.metrics.takeDelta());
+    this.afterPop(bare, ids, 0, performance.now() - started);
+    return ids.length;
   }
 
   count(owner: string): Promise<number> {

@@ -163,17 +163,16 @@ export class IndexedDBBackend implements OfflineBackend {
     else void counts.delete(owner);
   }
 
-  async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<number> {
+  async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
     const tx = await this.tx("relaxed");
     const store = tx.objectStore("messages");
     const mine = keys.filter((k) => k[0] === owner);
-    const present = await Promise.all(mine.map((k) => store.getKey(k)));
-    const existing = mine.filter((_, i) => present[i] !== undefined);
-    for (const k of existing) void store.delete(k);
-    if (existing.length) await this.adjustCount(tx, owner, -existing.length);
-    await this.addMetrics(tx, tallied(metrics, { popped: existing.length }));
+    const present = (await Promise.all(mine.map((k) => store.get(k)))).filter((r) => r !== undefined);
+    for (const r of present) void store.delete([r.owner, r.ts, r.seq]);
+    if (present.length) await this.adjustCount(tx, owner, -present.length);
+    await this.addMetrics(tx, tallied(metrics, { popped: present.length }));
     await tx.done;
-    return existing.length;
+    return present.map((r) => r.id);
   }
 
   async count(owner: string): Promise<number> {

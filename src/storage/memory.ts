@@ -58,13 +58,13 @@ export class MemoryBackend implements OfflineBackend {
     return { records: records.map((r) => ({ ...r })), expired: expired.length };
   }
 
-  async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<number> {
-    const want = new Set(keys.map((k) => `${k[1]}:${k[2]}`));
+  async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
+    const want = new Set(keys.filter((k) => k[0] === owner).map((k) => `${k[1]}:${k[2]}`));
     const q = this.queues_.get(owner) ?? [];
-    const kept = q.filter((r) => !want.has(`${r.ts}:${r.seq}`));
-    this.setQueue(owner, kept);
-    this.persist(tallied(metrics, { popped: q.length - kept.length }));
-    return q.length - kept.length;
+    const gone = q.filter((r) => want.has(`${r.ts}:${r.seq}`));
+    this.setQueue(owner, q.filter((r) => !want.has(`${r.ts}:${r.seq}`)));
+    this.persist(tallied(metrics, { popped: gone.length }));
+    return gone.map((r) => r.id);
   }
 
   async count(owner: string): Promise<number> {

@@ -199,21 +199,6 @@ describe("Prosody harness, offline storage disabled (our normal mode)", () => {
     const result = JSON.parse(out.trim().split("\n").pop() ?? "{}");
     expect(result).toEqual({ jid: "bob@localhost/ws", pong: "result", sm: true, secure: true });
   });
-
-  it.skipIf(!existsSync(`${ROOT}/node_modules/ws`))("logs in over the websocket with the ws package", async () => {
-    const wsModule = "ws"; // not a dependency today; only runs if someone adds it
-    const { WebSocket } = (await import(/* @vite-ignore */ wsModule)) as { WebSocket: unknown };
-    const g = globalThis as { WebSocket?: unknown };
-    const saved = g.WebSocket;
-    g.WebSocket = WebSocket;
-    try {
-      const bob = await login(server, { username: "bob", resource: "ws2", transport: "ws" });
-      expect(bob.jid?.toString()).toBe("bob@localhost/ws2");
-      await barrier(bob, server);
-    } finally {
-      g.WebSocket = saved;
-    }
-  });
 });
 
 describe("Prosody harness, offline storage enabled (mod_offline baseline)", () => {

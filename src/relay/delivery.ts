@@ -1,0 +1,90 @@
+import { Listeners } from "./listeners.ts";
+
+/**
+ * Where one message to one recipient stands, as the app sees it:
+ * `sent` handed to the relay, fate pending; `queued` in the offline store,
+ * to go out when the peer's presence appears; `delivered` the peer took it;
+ * `bounced` nobody has it (the store refused it, e.g. its queue is full);
+ * `dropped` the store's policy keeps no such message (e.g. a headline).
+ */
+export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped";
+
+/** One message's state for one recipient. */
+export interface DeliveryStatus {
+  /** The message's XEP-0359 origin-id. */
+  id: string;
+  /** Bare JID of the recipient. */
+  to: string;
+  state: DeliveryState;
+  /** Why it bounced (e.g. `resource-constraint`) or was dropped (e.g. `groupchat`). */
+  reason?: string;
+  /** When bounced: the error reply for the sender, as XML, when the store gave one; else the failure's message. */
+  error?: string;
+}
+
+const MAX_DONE = 10_000;
+
+/** States after which nothing changes. */
+const FINAL = new Set<DeliveryState>(["delivered", "bounced", "dropped"]);
+
+function keyOf(id: string, to: string): string {
+  return `${id}\n${to}`;
+}
+
+/**
+ * The outbox's book of message states, with per-id watchers. A state that
+ * cannot change any more is told once (the last 10,000 are remembered for
+ * that) and then forgotten; `delivered` for an id the
+ * book no longer (or never) knew, e.g. queued before a reload, still
+ * reaches the id's watchers.
+ */
+export class DeliveryBook {
+  private readonly states = new Map<string, DeliveryStatus>();
+  /** Keys told a final state lately, so a second report (drain and store both) is not told twice. */
+  private readonly done = new Set<string>();
+  private readonly all = new Listeners<DeliveryStatus>();
+  private readonly byId = new Map<string, Listeners<DeliveryStatus>>();
+
+  get(id: string, to?: string): DeliveryStatus | undefined {
+    if (to !== undefined) return this.states.get(keyOf(id, to));
+    for (const s of this.states.values()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  /** Records and tells a new state; a message already delivered or bounced stays so. */
+  set(status: DeliveryStatus): void {
+    const key = keyOf(status.id, status.to);
+    if (this.done.has(key)) return;
+    if (FINAL.has(status.state)) this.finish(key);
+    else this.states.set(key, status);
+    this.all.emit(status);
+    this.byId.get(status.id)?.emit(status);
+  }
+
+  private finish(key: string): void {
+    this.states.delete(key);
+    this.done.add(key);
+    if (this.done.size > MAX_DONE) this.done.delete(this.done.values().next().value!);
+  }
+
+  /** The drain (or a store pop) delivered these ids to `to`. */
+  delivered(ids: readonly string[], to: string): void {
+    for (const id of ids) {
+      if (this.states.has(keyOf(id, to)) || this.byId.has(id)) this.set({ id, to, state: "delivered" });
+    }
+  }
+
+  subscribe(listener: (status: DeliveryStatus) => void): () => void {
+    return this.all.add(listener);
+  }
+
+  watch(id: string, listener: (status: DeliveryStatus) => void): () => void {
+    let l = this.byId.get(id);
+    if (!l) this.byId.set(id, (l = new Listeners()));
+    const off = l.add(listener);
+    return () => {
+      off();
+      if (l.size === 0) this.byId.delete(id);
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import type { Element } from "@xmpp/xml";
+import { bareJid } from "../core/jid.ts";
+import { Listeners } from "./listeners.ts";
+import { originIdOf } from "./origin-id.ts";
+import type { Relay } from "./relay.ts";
+import { openSeenIds, type SeenIds } from "./seen.ts";
+
+/** What an inbox listens to, and where it remembers what it handed over. */
+export interface InboxOptions {
+  relay: Relay;
+  /** Where handed-over origin-ids are kept. Default {@link openSeenIds}: IndexedDB, else memory. */
+  seen?: SeenIds;
+  /**
+   * Whose seen-set this is. Default the relay's bare JID: every tab of a
+   * user shares it, so each message reaches the app of one tab, once. Give
+   * each tab its own scope (kept, say, in sessionStorage) for every tab to
+   * show every message.
+   */
+  scope?: string;
+}
+
+/** Counters of what the inbox did. */
+export interface InboxStats {
+  handed: number;
+  duplicates: number;
+}
+
+/**
+ * The receiving side: hands each incoming message to the app once, in
+ * arrival order. A message whose origin-id was handed over before (a
+ * redelivery after a lost ack, a drain cut short) is dropped; the seen-set
+ * outlives reloads. Either way the relay is told the message was taken
+ * (on the mesh, the delivery ack follows once the id is recorded), so the
+ * sender can ack it out of its store. A message without an origin-id
+ * cannot be recognised again and is always handed over.
+ */
+export class Inbox {
+  readonly stats: InboxStats = { handed: 0, duplicates: 0 };
+  private readonly seen: SeenIds;
+  private readonly ownSeen: boolean;
+  private readonly scope: string;
+  private readonly listeners = new Listeners<Element>();
+  private readonly unsubscribe: () => void;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(options: InboxOptions) {
+    this.ownSeen = !options.seen;
+    this.seen = options.seen ?? openSeenIds();
+    this.scope = options.scope ?? bareJid(options.relay.self);
+    this.unsubscribe = options.relay.onMessage((stanza) => this.take(stanza));
+  }
+
+  /** The app's listener for messages, each handed over once; returns the unsubscribe function. */
+  subscribe(listener: (stanza: Element) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Resolves once this message is handed over or dropped; one at a time, so order is kept. */
+  private take(stanza: Element): Promise<void> {
+    const next = this.tail.then(async () => {
+      const id = originIdOf(stanza);
+      const fresh = id === undefined || (await this.claim(id));
+      if (!fresh) {
+        this.stats.duplicates++;
+        return;
+      }
+      this.stats.handed++;
+      this.listeners.emit(stanza);
+    });
+    this.tail = next;
+    return next;
+  }
+
+  /** A failing seen-set must not lose messages: hand over (a rare duplicate is the lesser harm). */
+  private async claim(id: string): Promise<boolean> {
+    try {
+      return await this.seen.claim(this.scope, id);
+    } catch {
+      return true;
+    }
+  }
+
+  /** Stops taking messages; closes the seen-set if the inbox opened it. */
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+    if (this.ownSeen) this.seen.close();
+  }
+}

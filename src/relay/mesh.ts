@@ -1,0 +1,263 @@
+import type { Element } from "@xmpp/xml";
+import { InvalidOptionError } from "../core/errors.ts";
+import { bareJid, parseAddress } from "../core/jid.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../core/stanza.ts";
+import { Listeners } from "./listeners.ts";
+import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./mesh-frame.ts";
+import { MeshRoster, type RosterChange } from "./mesh-roster.ts";
+import { originIdOf } from "./origin-id.ts";
+import type { PresenceChange, Relay, SendOutcome } from "./relay.ts";
+
+/** Default name of the BroadcastChannel the mesh runs on. */
+export const MESH_CHANNEL = "offline-edge:mesh";
+
+/** How a mesh tab joins: who it is, the channel, and its timings. */
+export interface MeshOptions {
+  /** Our bare JID on the mesh, e.g. `alice@mesh.local` (a resource given here is used as the tab's). */
+  self: string;
+  /** This tab's resource. Default: random. */
+  resource?: string;
+  /** BroadcastChannel name. Default {@link MESH_CHANNEL}. */
+  channel?: string;
+  /** Presence heartbeat interval in ms. Default 1000. */
+  heartbeatMs?: number;
+  /** A tab counts as gone after this many missed beats. Default 3. */
+  missedBeats?: number;
+  /** How long `send` waits for the recipient's delivery ack before answering `unknown`. Default 5000 ms. */
+  ackTimeoutMs?: number;
+  /** Cap on one stanza, sent or received. Default 256 KiB. */
+  maxStanzaBytes?: number;
+}
+
+/** Counters of what the mesh saw, for diagnostics and tests. */
+export interface MeshStats {
+  /** Message frames handed to our listeners. */
+  received: number;
+  /** Delivery acks we sent. */
+  acksSent: number;
+  /** Frames ignored because they were malformed (bad shape, bad JID, bad stanza). */
+  malformed: number;
+}
+
+interface Pending {
+  peer: string;
+  /** Full JID when the message went to one tab, else the bare JID. */
+  target: string;
+  id: string;
+  resolve: (o: SendOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable" };
+
+function positive(value: number | undefined, fallback: number, name: string, min = 1, max = Infinity): number {
+  const v = value ?? fallback;
+  if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}.`);
+  return v;
+}
+
+/** The id a delivery ack carries: the stanza's XEP-0359 origin-id, else its `id`, else the frame ref. */
+function stanzaId(el: Element, ref: string): string {
+  return originIdOf(el) || el.attrs.id || ref;
+}
+
+/**
+ * A relay with no server: a BroadcastChannel between the tabs and windows
+ * of one origin. Each tab is a resource of a bare JID and beats its
+ * presence; a bare JID is available while one of its tabs is. A message to
+ * an unavailable peer bounces at once (the mesh "reports it offline"); one
+ * to an available peer goes to every tab of it and is delivered when the
+ * first tab acks it. Everything read from the channel is validated; bad
+ * frames are counted in `stats.malformed` and otherwise ignored.
+ *
+ * The page wiring is the caller's: call `close()` on `pagehide` so that
+ * peers see us leave at once rather than after the missed beats.
+ */
+export class MeshRelay implements Relay {
+  readonly self: string;
+  /** This tab's full JID on the mesh. */
+  readonly address: string;
+  readonly stats: MeshStats = { received: 0, acksSent: 0, malformed: 0 };
+  private readonly channel: BroadcastChannel;
+  private readonly roster: MeshRoster;
+  private readonly heartbeatMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly maxBytes: number;
+  private readonly pending = new Map<string, Pending>();
+  private readonly presence = new Listeners<PresenceChange>();
+  private readonly messages = new Listeners<Element, unknown>();
+  private readonly beat: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  constructor(options: MeshOptions) {
+    const me = parseAddress(options.self);
+    this.self = me.bare().toString();
+    this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || crypto.randomUUID().slice(0, 8))}`).toString();
+    this.heartbeatMs = positive(options.heartbeatMs, 1000, "heartbeatMs", MIN_INTERVAL, MAX_INTERVAL);
+    this.roster = new MeshRoster(positive(options.missedBeats, 3, "missedBeats"));
+    this.ackTimeoutMs = positive(options.ackTimeoutMs, 5000, "ackTimeoutMs");
+    this.maxBytes = positive(options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES, "maxStanzaBytes");
+    this.channel = new BroadcastChannel(options.channel ?? MESH_CHANNEL);
+    this.channel.onmessage = (e: MessageEvent) => this.receive(e.data);
+    this.channel.onmessageerror = () => this.stats.malformed++;
+    this.announce(true);
+    this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
+  }
+
+  isAvailable(peer: string): boolean {
+    try {
+      return this.roster.isAvailable(bareJid(peer));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bare JIDs available on the mesh now (our own other tabs included). */
+  peers(): string[] {
+    return this.roster.peers();
+  }
+
+  onPresence(listener: (change: PresenceChange) => void): () => void {
+    return this.presence.add(listener);
+  }
+
+  /**
+   * Incoming messages for us. A listener may return a promise: the delivery
+   * ack goes to the sender once every listener's promise has settled (so an
+   * inbox can record the message first). With no listener, nothing is acked
+   * and the sender learns nothing (`unknown`): a message is never acked
+   * unless someone took it.
+   */
+  onMessage(listener: (stanza: Element) => unknown): () => void {
+    return this.messages.add(listener);
+  }
+
+  /**
+   * Sends a message stanza. Rejects with a typed error for a bad stanza or
+   * `to`. Resolves `bounced` at once when the peer is not on the mesh,
+   * `delivered` on the first tab's ack, `unknown` when no ack comes in time
+   * or every tab it went to left first.
+   */
+  async send(stanza: Element): Promise<SendOutcome> {
+    const el = readMessage(stanza, this.maxBytes);
+    const peer = bareJid(el.attrs.to);
+    if (this.closed) return { status: "unknown", reason: "closed" };
+    if (!this.roster.isAvailable(peer)) return BOUNCED;
+    // RFC 6121 §8.5.3.2.1: a message for a resource that is not there goes to the bare JID.
+    const full = parseAddress(el.attrs.to).toString();
+    const target = full !== peer && this.roster.hasTab(full) ? full : peer;
+    const ref = crypto.randomUUID();
+    const outcome = new Promise<SendOutcome>((resolve) => {
+      const timer = setTimeout(() => this.settle(ref, { status: "unknown", reason: "timeout" }), this.ackTimeoutMs);
+      this.pending.set(ref, { peer, target, id: stanzaId(el, ref), resolve, timer });
+    });
+    this.post({ v: MESH_VERSION, kind: "message", from: this.address, to: target, ref, stanza: el.toString() });
+    return outcome;
+  }
+
+  /** Says we leave (peers see it at once), stops beating, answers pending sends `unknown`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.announce(false);
+    this.closed = true;
+    clearInterval(this.beat);
+    for (const ref of [...this.pending.keys()]) this.settle(ref, { status: "unknown", reason: "closed" });
+    this.channel.close();
+    this.presence.clear();
+    this.messages.clear();
+  }
+
+  private announce(available: boolean): void {
+    this.post({ v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs });
+  }
+
+  private heartbeat(): void {
+    this.announce(true);
+    for (const change of this.roster.sweep(Date.now())) this.left(change);
+  }
+
+  private post(frame: MeshFrame): void {
+    if (this.closed) return;
+    try {
+      this.channel.postMessage(frame);
+    } catch {
+      // A closed or broken channel: our peers will see our beats stop.
+    }
+  }
+
+  private settle(ref: string, outcome: SendOutcome): void {
+    const p = this.pending.get(ref);
+    if (!p) return;
+    this.pending.delete(ref);
+    clearTimeout(p.timer);
+    p.resolve(outcome);
+  }
+
+  /** The channel's message handler: validates, dispatches, never throws. */
+  private receive(data: unknown): void {
+    if (this.closed) return;
+    try {
+      const frame = readFrame(data, this.maxBytes);
+      if (!frame) {
+        this.stats.malformed++;
+        return;
+      }
+      const from = parseAddress(frame.from).toString();
+      if (from === this.address) return;
+      if (frame.kind === "presence") this.onPresenceFrame(frame, from);
+      else if (frame.kind === "message") this.onMessageFrame(frame, from);
+      else this.onAckFrame(frame, from);
+    } catch {
+      this.stats.malformed++;
+    }
+  }
+
+  private onPresenceFrame(frame: PresenceFrame, from: string): void {
+    if (!frame.available) {
+      const change = this.roster.leave(from);
+      if (change) this.left(change);
+      return;
+    }
+    const change = this.roster.see(from, frame.interval, Date.now());
+    if (!change) return;
+    // A newcomer learns of us now rather than at our next beat.
+    this.announce(true);
+    if (change.bareChanged) this.presence.emit({ peer: change.bare, available: true });
+  }
+
+  /** A tab left: sends waiting on it can no longer be acked by it. */
+  private left(change: RosterChange): void {
+    for (const [ref, p] of this.pending) {
+      if (p.target === change.full || (change.bareChanged && p.peer === change.bare)) {
+        this.settle(ref, { status: "unknown", reason: "recipient-left" });
+      }
+    }
+    if (change.bareChanged) this.presence.emit({ peer: change.bare, available: false });
+  }
+
+  private onMessageFrame(frame: MessageFrame, from: string): void {
+    const to = parseAddress(frame.to);
+    if (to.bare().toString() !== this.self || (to.resource && to.toString() !== this.address)) return;
+    const el = readMessage(frame.stanza, this.maxBytes);
+    if (bareJid(el.attrs.to) !== this.self) {
+      this.stats.malformed++;
+      return;
+    }
+    if (this.messages.size === 0) return;
+    this.stats.received++;
+    const taken = this.messages.emit(el);
+    const ack: AckFrame = { v: MESH_VERSION, kind: "ack", from: this.address, to: from, ref: frame.ref, id: stanzaId(el, frame.ref) };
+    void Promise.allSettled(taken).then(() => {
+      if (this.closed) return;
+      this.stats.acksSent++;
+      this.post(ack);
+    });
+  }
+
+  private onAckFrame(frame: AckFrame, from: string): void {
+    if (parseAddress(frame.to).toString() !== this.address) return;
+    const p = this.pending.get(frame.ref);
+    if (!p || bareJid(from) !== p.peer || frame.id !== p.id) return;
+    this.settle(frame.ref, { status: "delivered" });
+  }
+}

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Element } from "@xmpp/xml";
+import { readMessage } from "../../src/core/stanza.ts";
+import { Inbox } from "../../src/relay/inbox.ts";
+import { MemorySeenIds, openSeenIds, type SeenIds } from "../../src/relay/seen.ts";
+import { FakeRelay, bodyOf } from "./relay-helpers.ts";
+
+const BOB = "bob@mesh.local";
+const msg = (id: string | null, body = id ?? "anon") =>
+  readMessage(`<message to='${BOB}' type='chat'><body>${body}</body>${id ? `<origin-id xmlns='urn:xmpp:sid:0' id='${id}'/>` : ""}</message>`);
+
+const toClose: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const x of toClose.splice(0)) x.close();
+  vi.unstubAllGlobals();
+});
+
+function inbox(relay: FakeRelay, seen: SeenIds, got: Element[], scope?: string) {
+  const box = new Inbox({ relay, seen, scope });
+  box.subscribe((el) => void got.push(el));
+  toClose.push(box, seen);
+  return box;
+}
+
+/** Delivers like a relay does: every listener, then waits for what they return (the mesh acks after). */
+async function deliver(relay: FakeRelay, el: Element): Promise<void> {
+  await Promise.all(relay.messages.emit(el));
+}
+
+describe("inbox", () => {
+  it("hands each origin-id over once, in arrival order; one without an origin-id always", async () => {
+    const relay = new FakeRelay(BOB);
+    const got: Element[] = [];
+    const box = inbox(relay, openSeenIds({ name: `seen-${crypto.randomUUID()}` }), got);
+    await Promise.all(["a", "b", "a", null, "c", "b", null].map((id) => deliver(relay, msg(id))));
+    expect(got.map(bodyOf)).toEqual(["a", "b", "anon", "c", "anon"]);
+    expect(box.stats).toEqual({ handed: 5, duplicates: 2 });
+  });
+
+  it("remembers across a reload (IndexedDB)", async () => {
+    const name = `seen-${crypto.randomUUID()}`;
+    const got: Element[] = [];
+    const relay1 = new FakeRelay(BOB);
+    inbox(relay1, openSeenIds({ name }), got);
+    await deliver(relay1, msg("x1"));
+    for (const x of toClose.splice(0)) x.close();
+    const relay2 = new FakeRelay(BOB);
+    const again = inbox(relay2, openSeenIds({ name }), got);
+    await deliver(relay2, msg("x1"));
+    await deliver(relay2, msg("x2"));
+    expect(got.map(bodyOf)).toEqual(["x1", "x2"]);
+    expect(again.stats.duplicates).toBe(1);
+  });
+
+  it("tabs sharing a scope hand a message over once between them", async () => {
+    const name = `seen-${crypto.randomUUID()}`;
+    const got1: Element[] = [];
+    const got2: Element[] = [];
+    const [r1, r2] = [new FakeRelay(BOB), new FakeRelay(BOB)];
+    inbox(r1, openSeenIds({ name }), got1);
+    inbox(r2, openSeenIds({ name }), got2);
+    await Promise.all([deliver(r1, msg("same")), deliver(r2, msg("same"))]);
+    expect(got1.length + got2.length).toBe(1);
+    // A tab with a scope of its own shows it as well.
+    const got3: Element[] = [];
+    const r3 = new FakeRelay(BOB);
+    inbox(r3, openSeenIds({ name }), got3, "bob@mesh.local#tab3");
+    await deliver(r3, msg("same"));
+    expect(got3.map(bodyOf)).toEqual(["same"]);
+  });
+
+  it("forgets the oldest ids past the bound (memory and IndexedDB)", async () => {
+    const mem = new MemorySeenIds({ maxPerScope: 3 });
+    for (const id of ["1", "2", "3", "4"]) expect(await mem.claim("s", id)).toBe(true);
+    expect(await mem.claim("s", "1")).toBe(true); // evicted, so new again
+    expect(await mem.claim("s", "4")).toBe(false);
+    expect(await mem.claim("other", "4")).toBe(true); // scopes are apart
+
+    const idb = openSeenIds({ name: `seen-${crypto.randomUUID()}`, maxPerScope: 3 });
+    toClose.push(idb);
+    for (let i = 1; i <= 70; i++) expect(await idb.claim("s", `id${i}`)).toBe(true);
+    expect(await idb.claim("s", "id70")).toBe(false);
+    expect(await idb.claim("s", "id1")).toBe(true); // evicted long ago
+  });
+
+  it("falls back to memory without IndexedDB, and hands over when the seen-set fails", async () => {
+    vi.stubGlobal("indexedDB", undefined);
+    expect(openSeenIds()).toBeInstanceOf(MemorySeenIds);
+    const broken: SeenIds = { claim: () => Promise.reject(new Error("disk full")), close: () => {} };
+    const relay = new FakeRelay(BOB);
+    const got: Element[] = [];
+    inbox(relay, broken, got);
+    await deliver(relay, msg("k"));
+    await deliver(relay, msg("k"));
+    expect(got).toHaveLength(2);
+  });
+});
