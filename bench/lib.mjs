@@ -1,5 +1,8 @@
 // Shared set-up for browser benchmarks: the production build served by
 // `vite preview` on 127.0.0.1, and Debian's Chromium through playwright-core.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
 
@@ -10,8 +13,9 @@ export const CHROMIUM_ARGS = [
 
 /** Builds, serves and launches; returns { baseUrl, browser, close() }. */
 export async function startBench() {
-  await build({ logLevel: "warn" });
-  const server = await preview({ preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
+  const outDir = mkdtempSync(join(tmpdir(), "offline-edge-bench-"));
+  await build({ logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  const server = await preview({ build: { outDir }, preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
   const { port } = server.httpServer.address();
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
   return {
@@ -20,6 +24,7 @@ export async function startBench() {
     async close() {
       await browser.close();
       await new Promise((r) => server.httpServer.close(r));
+      rmSync(outDir, { recursive: true, force: true });
     },
   };
 }

@@ -208,6 +208,8 @@ export class OfflineStore {
       throw e;
     }
     if (remove) this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
+    // A peek skips expired messages; purge them so they do not sit in the queue and its count.
+    else if (result.expired > 0) void this.removeExpired().catch(() => undefined);
     return result.records.map((r) => this.deliverable(r, now));
   }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { build, preview } from "vite";
 import { startProsody } from "../prosody/prosody.mjs";
@@ -17,8 +20,10 @@ declare module "vitest" {
  * only storage.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  await build({ logLevel: "warn" });
-  const server = await preview({ preview: { host: "127.0.0.1", port: 0, strictPort: false }, logLevel: "warn" });
+  // A build of its own, so that runs side by side never serve each other's half-written files.
+  const outDir = mkdtempSync(join(tmpdir(), "offline-edge-e2e-"));
+  await build({ logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  const server = await preview({ build: { outDir }, preview: { host: "127.0.0.1", port: 0, strictPort: false }, logLevel: "warn" });
   const address = server.httpServer.address();
   if (!address || typeof address === "string") throw new Error("vite preview has no port");
   const prosody = await startProsody({
@@ -30,5 +35,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await prosody.stop();
     await new Promise<void>((r) => server.httpServer.close(() => r()));
+    rmSync(outDir, { recursive: true, force: true });
   };
 }

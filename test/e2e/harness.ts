@@ -3,11 +3,14 @@ import { createOfflineStore } from "../../src/client/create.ts";
 import { OfflineStore } from "../../src/core/offline-store.ts";
 import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
 import { parseRequest } from "../../src/protocol/request.ts";
+import { defineOfflineDashboard, exposeDebugHandle } from "../../src/dashboard/index.ts";
+import { startChat } from "./chat-harness.ts";
 
-const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest };
+const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat };
 declare global {
   interface Window {
     harness: typeof harness;
+    chat: Awaited<ReturnType<typeof startChat>>;
   }
 }
 window.harness = harness;

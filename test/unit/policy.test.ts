@@ -155,3 +155,16 @@ describe.each(BACKENDS)("delivery (%s)", (_name, backend) => {
     expect(bodies(await store.pop("bob@localhost"))[0]).toBe("b250");
   });
 });
+
+describe.each(BACKENDS)("expiry on peek (%s)", (_name, backend) => {
+  it("a peek skips expired messages and purges them", async () => {
+    let now = 1_000_000;
+    const store = makeStore(backend(), { now: () => now });
+    const expired = new Promise<void>((resolve) => store.subscribe((e) => e.type === "expired" && resolve()));
+    await store.write([chat("bob@localhost", "short", "<x xmlns='jabber:x:expire' seconds='1'/>"), chat("bob@localhost", "kept")]);
+    now += 2000;
+    expect(bodies(await store.peek("bob@localhost"))).toEqual(["kept"]);
+    await expired;
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["kept"]);
+  });
+});

@@ -1,0 +1,72 @@
+import type { Element } from "@xmpp/xml";
+import { DrainEngine, type DrainEvent, type DrainOptions } from "../relay/drain.ts";
+import type { DeliveryStatus } from "../relay/delivery.ts";
+import type { GroupMembers } from "../relay/groupchat.ts";
+import { Inbox, type InboxOptions } from "../relay/inbox.ts";
+import { Outbox } from "../relay/outbox.ts";
+import type { Relay } from "../relay/relay.ts";
+import type { OfflineStoreApi } from "./api.ts";
+
+export interface MessengerOptions {
+  store: OfflineStoreApi;
+  relay: Relay;
+  /** Mesh groups and their members, for groupchat fan-out. */
+  groups?: GroupMembers;
+  /** Drain tuning (batch size, retry). */
+  drain?: Omit<DrainOptions, "store" | "relay">;
+  /** Receiving side: where handed-over ids are kept, and whose set it is. */
+  inbox?: Omit<InboxOptions, "relay">;
+}
+
+/**
+ * One user's chat over one relay, with offline storage: the outbox sends or
+ * queues, the drain engine empties a peer's queue when its presence
+ * appears, and the inbox hands each incoming message to the app once.
+ * What an app wires once at login.
+ */
+export class Messenger {
+  readonly drain: DrainEngine;
+  readonly outbox: Outbox;
+  readonly inbox: Inbox;
+
+  private constructor(readonly relay: Relay, options: MessengerOptions) {
+    this.drain = new DrainEngine({ ...options.drain, store: options.store, relay });
+    this.outbox = new Outbox({ store: options.store, relay, drain: this.drain, groups: options.groups });
+    this.inbox = new Inbox({ ...options.inbox, relay });
+  }
+
+  /** Wires the parts and starts draining for peers already available. */
+  static async start(options: MessengerOptions): Promise<Messenger> {
+    const m = new Messenger(options.relay, options);
+    await m.drain.start();
+    return m;
+  }
+
+  /** Sends (or queues) one message; resolves with its first state. */
+  send(stanza: Element | string): Promise<DeliveryStatus> {
+    return this.outbox.send(stanza);
+  }
+
+  /** Each incoming message, once. */
+  onMessage(listener: (stanza: Element) => void): () => void {
+    return this.inbox.subscribe(listener);
+  }
+
+  /** Every state change of every sent message. */
+  onStatus(listener: (status: DeliveryStatus) => void): () => void {
+    return this.outbox.subscribe(listener);
+  }
+
+  /** Drain progress (delivered ids, pass reports). */
+  onDrain(listener: (event: DrainEvent) => void): () => void {
+    return this.drain.subscribe(listener);
+  }
+
+  /** Stops draining and listening, then closes the relay. The store stays open. */
+  async close(): Promise<void> {
+    await this.drain.stop();
+    this.outbox.close();
+    this.inbox.close();
+    await this.relay.close();
+  }
+}

@@ -1,0 +1,77 @@
+// A chat session in a test page: store + relay + messenger, with what the
+// app saw recorded on window.chat for the test to read.
+import type { Element } from "@xmpp/xml";
+import { createOfflineStore, type CreateOfflineStoreOptions } from "../../src/client/create.ts";
+import { Messenger } from "../../src/client/messenger.ts";
+import { NS } from "../../src/core/namespaces.ts";
+import type { DeliveryStatus } from "../../src/relay/delivery.ts";
+import { MeshRelay } from "../../src/relay/mesh.ts";
+import type { Relay } from "../../src/relay/relay.ts";
+import { createXmppRelay } from "../../src/relay/xmpp.ts";
+
+export interface ChatOptions {
+  self: string;
+  relay: "mesh" | "xmpp";
+  /** XMPP: ws URL, password. */
+  service?: string;
+  password?: string;
+  store?: CreateOfflineStoreOptions;
+  heartbeatMs?: number;
+  drainBatch?: number;
+}
+
+/** What the app was handed: body, delay text and stamp, origin-id. */
+export interface Received {
+  from: string;
+  body: string;
+  delay: string | null;
+  stamp: string | null;
+  id: string | null;
+}
+
+function received(el: Element): Received {
+  const delay = el.getChild("delay", NS.delay);
+  return {
+    from: el.attrs.from ?? "",
+    body: el.getChildText("body") ?? "",
+    delay: delay ? delay.getText() : null,
+    stamp: delay?.attrs.stamp ?? null,
+    id: el.getChild("origin-id", NS.sid)?.attrs.id ?? null,
+  };
+}
+
+export async function startChat(o: ChatOptions) {
+  const store = await createOfflineStore({ timeoutMs: 30_000, ...o.store });
+  const relay: Relay =
+    o.relay === "mesh"
+      ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 })
+      : await createXmppRelay({
+          service: o.service!,
+          domain: "localhost",
+          username: o.self.split("@")[0]!,
+          password: o.password ?? "secret",
+          mechanism: "PLAIN",
+        });
+  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch ?? 50, retryMs: 500 } });
+  const chat = {
+    store,
+    relay,
+    messenger,
+    received: [] as Received[],
+    statuses: [] as DeliveryStatus[],
+    send: (to: string, body: string, extra = "", type = "chat") =>
+      messenger.send(`<message type='${type}' to='${to}'><body>${body}</body>${extra}</message>`),
+  };
+  messenger.onMessage((el) => {
+    const r = received(el);
+    chat.received.push(r);
+    // The app's history, kept synchronously so that it survives the tab closing right after.
+    const key = `history:${o.self}`;
+    localStorage.setItem(key, JSON.stringify([...JSON.parse(localStorage.getItem(key) ?? "[]"), r.body]));
+    // A test may listen from Node (page.exposeFunction), across page closes.
+    (window as { onReceived?: (r: Received) => void }).onReceived?.(r);
+  });
+  messenger.onStatus((s) => chat.statuses.push(s));
+  addEventListener("pagehide", () => void relay.close());
+  return chat;
+}
