@@ -1,0 +1,76 @@
+import { client as xmppClient, type Authenticate } from "@xmpp/client";
+import { xml, type Element } from "@xmpp/xml";
+import { InvalidOptionError } from "../../core/errors.ts";
+import { randomId } from "./ids.ts";
+import { XmppRelay } from "./relay.ts";
+import type { XmppRelayOptions } from "./types.ts";
+
+/** Options of {@link createXmppRelay}: the account to log in with, and relay options. */
+export interface CreateXmppRelayOptions extends XmppRelayOptions {
+  /**
+   * Where to connect; the scheme picks @xmpp/client's transport:
+   * `ws://host:port/xmpp-websocket` or `wss://…` (browsers, RFC 7395),
+   * `xmpp://host:port` or `xmpps://…` (Node only: TCP is not bundled for browsers).
+   */
+  service: string;
+  /** The XMPP domain; default: the host of `service`. */
+  domain?: string;
+  username: string;
+  password: string;
+  /** Resource to ask for; default: the server picks one. */
+  resource?: string;
+  /**
+   * SASL mechanism to use, e.g. "PLAIN"; default: @xmpp/client's choice
+   * (SCRAM-SHA-1 on Node, never PLAIN over an insecure transport). Login
+   * fails if the server does not offer it.
+   */
+  mechanism?: string;
+  /** Priority of our presence (XEP-0160: peers route bare-JID messages to us only at >= 0). Default 0. */
+  priority?: number;
+  /** Deadline for login and initial presence. Default 10000 ms. */
+  startTimeoutMs?: number;
+  /** XEP-0388 user agent; default one with a random id (so no crypto.randomUUID, which needs a secure context). */
+  userAgent?: Element;
+}
+
+/**
+ * Creates an `@xmpp/client`, logs in, sends initial presence, and resolves
+ * once the server has processed it (so contacts on the same server are
+ * already known to `isAvailable`). The relay owns the client: it sends
+ * initial presence again after every fresh reconnect, and `close()` sends
+ * unavailable presence and stops it. Rejects (with the client stopped) if
+ * login or presence fail or take longer than `startTimeoutMs`.
+ */
+export async function createXmppRelay(options: CreateXmppRelayOptions): Promise<XmppRelay> {
+  const { service, domain, username, password, resource, mechanism } = options;
+  const priority = options.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < -128 || priority > 127) {
+    throw new InvalidOptionError("priority must be a whole number in -128..127.");
+  }
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  if (!(startTimeoutMs > 0)) throw new InvalidOptionError("startTimeoutMs must be a number > 0.");
+  const userAgent = options.userAgent ?? xml("user-agent", { id: randomId() });
+  const credentials = mechanism
+    ? async (authenticate: Authenticate, offered: string[]) => {
+        if (!offered.includes(mechanism)) throw new Error(`The server does not offer SASL ${mechanism} (it offers ${offered.join(", ")}).`);
+        await authenticate({ username, password }, mechanism, userAgent);
+      }
+    : undefined;
+  const client = xmppClient({
+    service,
+    ...(domain !== undefined && { domain }),
+    ...(resource !== undefined && { resource }),
+    username,
+    password,
+    ...(credentials && { credentials }),
+    userAgent,
+  });
+  const relay = new XmppRelay(client, options, { priority, startTimeoutMs });
+  try {
+    await relay.start();
+  } catch (e) {
+    await relay.close();
+    throw e;
+  }
+  return relay;
+}

@@ -1,0 +1,231 @@
+import type { Element } from "@xmpp/xml";
+import { parseAddress } from "../../core/jid.ts";
+import { NS } from "../../core/namespaces.ts";
+import type { DeliveryProof, LateBounce, XmppSendOutcome } from "./types.ts";
+
+/** Conditions that mean "no session of the peer took it" (RFC 6121 §8.5.2, XEP-0198 §5). */
+export const PEER_OFFLINE_CONDITIONS: ReadonlySet<string> = new Set(["service-unavailable", "recipient-unavailable"]);
+
+/** The defined condition and text of a stanza error (`<message type='error'><error>…`). */
+export function readStanzaError(stanza: Element): { condition: string; text?: string } {
+  const error = stanza.getChild("error");
+  const condition =
+    error?.getChildElements().find((c) => c.getNS() === NS.stanzas && c.name !== "text")?.name ?? "undefined-condition";
+  const text = error?.getChildText("text", NS.stanzas) ?? undefined;
+  return text ? { condition, text } : { condition };
+}
+
+/** One message between `send()` and its outcome. */
+export interface InFlight {
+  readonly id: string;
+  /** Bare JID of `to`. */
+  readonly peer: string;
+  /** Our copy, never handed to the client (XEP-0198 resumption appends a `<delay/>` to what it re-sends). */
+  readonly kept: Element;
+  /** The clone given to `client.send()`; XEP-0198 acks name it by identity. */
+  readonly wire: Element;
+  confirmed: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly resolve: (outcome: XmppSendOutcome) => void;
+}
+
+interface Retained {
+  peer: string;
+  kept: Element;
+  via: Exclude<DeliveryProof, "receipt">;
+  expires: number;
+}
+
+export interface DeliveryOptions {
+  graceMs: number;
+  confirmTimeoutMs: number;
+  lateBounceWindowMs: number;
+  lateBounceMaxEntries: number;
+  onLateBounce: (bounce: LateBounce) => void;
+  /** Our own server's domain: it may refuse a message on the peer's behalf. */
+  ownDomain: () => string;
+}
+
+/**
+ * The in-flight table of an XMPP relay and its delivery rule:
+ *
+ * - a `<message type='error'/>` with the id, from the peer (or its domain),
+ *   settles `bounced` at any time before the outcome is known;
+ * - a XEP-0184 `<received/>` from the peer settles `delivered` at once;
+ * - a server confirmation (XEP-0198 ack, or a ping round trip) starts the
+ *   grace window; `delivered` when it passes without a bounce;
+ * - no confirmation within `confirmTimeoutMs`, or the stream going down,
+ *   settles `unknown`.
+ *
+ * Messages delivered on a confirmation are remembered for a while, so a
+ * bounce that comes later still reaches `onLateBounce` with their copy.
+ */
+export class DeliveryTracker {
+  private readonly byId = new Map<string, InFlight>();
+  private readonly byWire = new Map<Element, InFlight>();
+  private readonly retained = new Map<string, Retained>();
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** Starts tracking a message about to be written; its outcome is the returned promise. */
+  track(id: string, peer: string, kept: Element, wire: Element): { entry: InFlight; outcome: Promise<XmppSendOutcome> } {
+    let resolve!: (o: XmppSendOutcome) => void;
+    const outcome = new Promise<XmppSendOutcome>((r) => (resolve = r));
+    const entry: InFlight = { id, peer, kept, wire, confirmed: false, timer: undefined, resolve };
+    this.retained.delete(id);
+    this.byId.set(id, entry);
+    this.byWire.set(wire, entry);
+    entry.timer = setTimeout(() => this.unknown(entry, "no confirmation from the server"), this.options.confirmTimeoutMs);
+    return { entry, outcome };
+  }
+
+  isPending(entry: InFlight): boolean {
+    return this.byId.get(entry.id) === entry;
+  }
+
+  /** The server has processed the message: start the grace window. */
+  confirm(entry: InFlight, via: Exclude<DeliveryProof, "receipt">): void {
+    if (!this.isPending(entry) || entry.confirmed) return;
+    entry.confirmed = true;
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (!this.isPending(entry)) return;
+      this.settle(entry, { status: "delivered", via, id: entry.id, stanza: entry.kept });
+      this.retain(entry, via);
+    }, this.options.graceMs);
+  }
+
+  /** An XEP-0198 ack for a stanza the client wrote. */
+  acked(wire: Element): void {
+    const entry = this.byWire.get(wire);
+    if (entry) this.confirm(entry, "ack");
+  }
+
+  /** Settles as `unknown` (stream down, write failed, no confirmation). */
+  unknown(entry: InFlight, reason: string): void {
+    if (this.isPending(entry)) this.settle(entry, { status: "unknown", reason, id: entry.id, stanza: entry.kept });
+  }
+
+  /** A stanza the client gave up on (XEP-0198 `fail`). */
+  failed(wire: Element): void {
+    const entry = this.byWire.get(wire);
+    if (entry) this.unknown(entry, "stream management gave up on it");
+  }
+
+  /** Every message still in flight becomes `unknown`. */
+  settleAll(reason: string): void {
+    for (const entry of [...this.byId.values()]) this.unknown(entry, reason);
+  }
+
+  /** An incoming `<message type='error'/>`; true when it was about one of ours. */
+  bounce(error: Element): boolean {
+    const id = error.attrs.id;
+    if (!id) return false;
+    const entry = this.byId.get(id);
+    if (entry) {
+      if (!this.fromPeer(error.attrs.from, entry.peer)) return false;
+      const { condition, text } = readStanzaError(error);
+      const peerOffline = PEER_OFFLINE_CONDITIONS.has(condition);
+      this.settle(entry, {
+        status: "bounced",
+        condition,
+        ...(text !== undefined && { text }),
+        peerOffline,
+        error,
+        id,
+        stanza: entry.kept,
+      });
+      return true;
+    }
+    const kept = this.takeRetained(id, error.attrs.from);
+    if (!kept) return false;
+    const { condition, text } = readStanzaError(error);
+    this.options.onLateBounce({
+      id,
+      peer: kept.peer,
+      condition,
+      ...(text !== undefined && { text }),
+      peerOffline: PEER_OFFLINE_CONDITIONS.has(condition),
+      stanza: kept.kept,
+      error,
+      deliveredVia: kept.via,
+    });
+    return true;
+  }
+
+  /** An incoming XEP-0184 `<received id=…/>` from `from`. */
+  receipt(id: string, from: string | undefined): void {
+    const entry = this.byId.get(id);
+    if (entry && sameBare(from, entry.peer)) {
+      this.settle(entry, { status: "delivered", via: "receipt", id, stanza: entry.kept });
+      return;
+    }
+    // Delivered on an ack before and now confirmed by the peer: no late bounce can follow.
+    this.takeRetained(id, from);
+  }
+
+  /** Drops every remembered copy and timer. */
+  clear(): void {
+    this.settleAll("closed");
+    this.retained.clear();
+  }
+
+  /**
+   * Whether an error comes from where errors about a message to `peer` may
+   * come from: the peer's bare JID, or its server, or ours (RFC 6120
+   * §8.3.1: the original `to`, or a server answering for it). An error
+   * without `from` comes from our own server on our account's behalf.
+   */
+  private fromPeer(from: string | undefined, peer: string): boolean {
+    if (from === undefined) return true;
+    try {
+      const jid = parseAddress(from);
+      if (jid.bare().toString() === peer) return true;
+      return !jid.local && !jid.resource && (peer.endsWith(`@${jid.domain}`) || jid.domain === this.options.ownDomain());
+    } catch {
+      return false;
+    }
+  }
+
+  private settle(entry: InFlight, outcome: XmppSendOutcome): void {
+    clearTimeout(entry.timer);
+    this.byId.delete(entry.id);
+    this.byWire.delete(entry.wire);
+    entry.resolve(outcome);
+  }
+
+  private retain(entry: InFlight, via: Exclude<DeliveryProof, "receipt">): void {
+    const { lateBounceWindowMs, lateBounceMaxEntries } = this.options;
+    if (lateBounceWindowMs <= 0 || lateBounceMaxEntries <= 0) return;
+    const now = Date.now();
+    for (const [id, r] of this.retained) {
+      if (r.expires > now && this.retained.size < lateBounceMaxEntries) break;
+      this.retained.delete(id); // insertion order is expiry order: drop expired and overflow from the front
+    }
+    this.retained.set(entry.id, { peer: entry.peer, kept: entry.kept, via, expires: now + lateBounceWindowMs });
+  }
+
+  private takeRetained(id: string, from: string | undefined): Retained | undefined {
+    const r = this.retained.get(id);
+    if (!r || !this.fromPeer(from, r.peer)) return undefined;
+    this.retained.delete(id);
+    return r.expires > Date.now() ? r : undefined;
+  }
+}
+
+/** Whether `from` is (a resource of) the peer itself. */
+function sameBare(from: string | undefined, peer: string): boolean {
+  try {
+    return parseAddress(from).bare().toString() === peer;
+  } catch {
+    return false;
+  }
+}

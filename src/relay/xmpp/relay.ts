@@ -1,0 +1,390 @@
+import { xml, type Element } from "@xmpp/xml";
+import { InvalidOptionError, MalformedStanzaError, OfflineEdgeError } from "../../core/errors.ts";
+import { bareJid, parseAddress } from "../../core/jid.ts";
+import { cloneElement } from "../../core/stanza.ts";
+import { Listeners } from "../listeners.ts";
+import type { PresenceChange, Relay } from "../relay.ts";
+import { DeliveryTracker, type InFlight } from "./delivery.ts";
+import { randomId } from "./ids.ts";
+import { PresenceTracker } from "./presence.ts";
+import { receiptFor, receivedId, wantsReceipt } from "./receipts.ts";
+import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
+
+const NS_SM = "urn:xmpp:sm:3";
+const NS_PING = "urn:xmpp:ping";
+const NS_STREAMS = "http://etherx.jabber.org/streams";
+
+/** @internal How `createXmppRelay` hands over a client the relay owns. */
+export interface OwnedClient {
+  /** Priority of the initial presence the relay sends on every fresh session. */
+  priority: number;
+  startTimeoutMs: number;
+}
+
+/** Rejects with an `OfflineEdgeError("timeout")` if `promise` takes longer than `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OfflineEdgeError("timeout", `${what} took longer than ${ms} ms.`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function checkNumber(name: string, value: number, min: number): number {
+  if (typeof value !== "number" || !(value >= min) || !Number.isFinite(value)) {
+    throw new InvalidOptionError(`${name} must be a finite number >= ${min}.`);
+  }
+  return value;
+}
+
+/**
+ * A {@link Relay} over an `@xmpp/client` 0.14 connection. See
+ * `src/relay/xmpp.ts` for what it needs from the server and the roster,
+ * and for the delivery rule.
+ *
+ * `new XmppRelay(client)` plugs into a client the embedder already runs:
+ * the relay only listens (`stanza`, `online`, `disconnect`, `offline`, and
+ * `streamManagement`'s `ack`/`fail`/`resumed`) and writes its own stanzas;
+ * it never starts, stops or reconfigures the client, and never sends
+ * presence for it. `createXmppRelay()` makes a relay that owns its client.
+ */
+export class XmppRelay implements Relay {
+  /** The connection this relay runs on. */
+  readonly client: XmppClientLike;
+  private readonly owned: OwnedClient | undefined;
+  private readonly receipts: boolean;
+  private readonly confirmTimeoutMs: number;
+  private readonly presence: PresenceTracker;
+  private readonly delivery: DeliveryTracker;
+  private readonly presenceEvents = new Listeners<PresenceChange>();
+  private readonly messageEvents = new Listeners<Element>();
+  private readonly lateBounceEvents = new Listeners<LateBounce>();
+  private readonly errorEvents = new Listeners<unknown>();
+  private readonly detachers: Array<() => void> = [];
+  /** Outstanding pings by iq id. */
+  private readonly pings = new Map<string, (answered: boolean) => void>();
+  private pingBatch: InFlight[] | null = null;
+  private ackRequest: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the last stream features offered XEP-0198 (so an `<enable/>` is coming). */
+  private smOffered = false;
+  /** Waiting for the current session's `<enabled/>`/`<failed/>`. */
+  private smWaiters: Array<() => void> = [];
+  private selfJid: string;
+  private started: boolean;
+  private closed = false;
+
+  /**
+   * @param client an `@xmpp/client` instance, started or not.
+   * @param owned internal: set by `createXmppRelay` only.
+   */
+  constructor(client: XmppClientLike, options: XmppRelayOptions = {}, owned?: OwnedClient) {
+    this.client = client;
+    this.owned = owned;
+    this.started = !owned;
+    this.receipts = options.receipts ?? true;
+    this.confirmTimeoutMs = checkNumber("confirmTimeoutMs", options.confirmTimeoutMs ?? 30_000, 1);
+    this.delivery = new DeliveryTracker({
+      graceMs: checkNumber("graceMs", options.graceMs ?? 250, 0),
+      confirmTimeoutMs: this.confirmTimeoutMs,
+      lateBounceWindowMs: checkNumber("lateBounceWindowMs", options.lateBounceWindowMs ?? 15 * 60_000, 0),
+      lateBounceMaxEntries: checkNumber("lateBounceMaxEntries", options.lateBounceMaxEntries ?? 5000, 0),
+      onLateBounce: (b) => this.lateBounceEvents.emit(b),
+      ownDomain: () => (this.selfJid ? parseAddress(this.selfJid).domain : ""),
+    });
+    this.selfJid = client.jid ? bareJid(client.jid.toString()) : "";
+    this.presence = new PresenceTracker((c) => this.presenceEvents.emit(c), client.status === "online");
+
+    this.listen(client, "stanza", (stanza: Element) => this.onStanza(stanza));
+    this.listen(client, "nonza", (nonza: Element) => this.onNonza(nonza));
+    this.listen(client, "online", () => this.onOnline());
+    this.listen(client, "disconnect", () => this.onDown(false));
+    this.listen(client, "offline", () => this.onDown(true));
+    const sm = client.streamManagement;
+    if (sm) {
+      this.listen(sm, "ack", (stanza: Element) => this.delivery.acked(stanza));
+      this.listen(sm, "fail", (stanza: Element) => this.delivery.failed(stanza));
+      this.listen(sm, "resumed", () => this.presence.setOnline(true));
+    }
+    // An owned client's errors are ours to report; the listener stays after
+    // close() so a late error event never becomes an uncaught exception.
+    if (owned) client.on("error", (err: unknown) => void (this.closed || this.errorEvents.emit(err)));
+  }
+
+  /** Our own bare JID ("" until the client knows it). */
+  get self(): string {
+    return this.selfJid;
+  }
+
+  /** Whether the peer has an available resource with priority >= 0 (and we are online). */
+  isAvailable(peer: string): boolean {
+    try {
+      return this.presence.isAvailable(bareJid(peer));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every peer that is available now. */
+  availablePeers(): string[] {
+    return this.presence.availablePeers();
+  }
+
+  onPresence(listener: (change: PresenceChange) => void): () => void {
+    return this.presenceEvents.add(listener);
+  }
+
+  /** Every `<message/>` to us that is not an error (receipts included). */
+  onMessage(listener: (stanza: Element) => void): () => void {
+    return this.messageEvents.add(listener);
+  }
+
+  /** Bounces for messages already reported delivered on a server ack; see {@link LateBounce}. */
+  onLateBounce(listener: (bounce: LateBounce) => void): () => void {
+    return this.lateBounceEvents.add(listener);
+  }
+
+  /** Errors of a client this relay created (a plugged-in client's errors stay with its owner). */
+  onError(listener: (error: unknown) => void): () => void {
+    return this.errorEvents.add(listener);
+  }
+
+  /** How many messages are waiting for their outcome. */
+  get inFlight(): number {
+    return this.delivery.size;
+  }
+
+  /**
+   * Sends a `<message/>` and resolves with its fate; never rejects for
+   * network reasons (only for a stanza that is not a message with a valid
+   * `to`). The caller's element is not modified: the relay sends a copy,
+   * with an `id` added when there is none or when that id is already in
+   * flight (an XEP-0359 `<origin-id/>` is kept as it is), and returns that
+   * copy in the outcome.
+   */
+  async send(stanza: Element): Promise<XmppSendOutcome> {
+    if (stanza?.name !== "message") throw new MalformedStanzaError("XmppRelay.send takes a <message/> element.");
+    const peer = bareJid(stanza.attrs.to);
+    const kept = cloneElement(stanza);
+    let id = kept.attrs.id;
+    if (!id || this.delivery.has(id)) kept.attrs.id = id = randomId();
+    if (this.closed) return { status: "unknown", reason: "relay closed", id, stanza: kept };
+    if (this.client.status !== "online") return { status: "unknown", reason: "not connected", id, stanza: kept };
+
+    // Tracked before any await, so a second send with the same id gets a fresh one.
+    const wire = cloneElement(kept);
+    const { entry, outcome } = this.delivery.track(id, peer, kept, wire);
+    await this.smSettled(this.confirmTimeoutMs);
+    if (!this.delivery.isPending(entry)) return outcome;
+    if (this.client.status !== "online") {
+      this.delivery.unknown(entry, "not connected");
+      return outcome;
+    }
+    try {
+      await this.client.send(wire);
+    } catch (e) {
+      this.delivery.unknown(entry, `write failed: ${e instanceof Error ? e.message : String(e)}`);
+      return outcome;
+    }
+    if (!this.delivery.isPending(entry)) return outcome;
+    // @xmpp/stream-management queues a stanza right after writing it, if
+    // XEP-0198 is on (or being enabled); otherwise a ping proves it routed.
+    const sm = this.client.streamManagement;
+    if (sm && sm.outbound_q.some((q) => q.stanza === wire)) this.requestAck(sm);
+    else this.confirmByPing(entry);
+    return outcome;
+  }
+
+  /**
+   * Resolves once the server has answered an XEP-0199 ping written after
+   * everything sent so far. A server handles one session's stanzas in order
+   * (RFC 6120 §10.1), so by then each of them has been routed and any
+   * bounce or presence it caused has been received. Rejects on timeout or
+   * disconnect.
+   */
+  async sync(timeoutMs = this.confirmTimeoutMs): Promise<void> {
+    if (!(await this.roundTrip(timeoutMs))) throw new OfflineEdgeError("timeout", "The server did not answer a ping.");
+  }
+
+  /** Asks the server for the peers' current presence (`<presence type='probe'/>`; needs a subscription to them). */
+  async probe(...peers: string[]): Promise<void> {
+    for (const peer of peers) await this.client.send(xml("presence", { type: "probe", to: bareJid(peer) }));
+  }
+
+  /**
+   * Sets up our half of a mutual presence subscription with `peer`:
+   * pre-approves the peer's subscription to us (RFC 6121 §3.4, supported by
+   * Prosody) and asks to subscribe to theirs. Once both sides have called it
+   * (or the other side's user approved), each sees the other's presence.
+   * Resolves when the server has processed both.
+   */
+  async subscribe(peer: string): Promise<void> {
+    const to = bareJid(peer);
+    await this.client.send(xml("presence", { type: "subscribed", to }));
+    await this.client.send(xml("presence", { type: "subscribe", to }));
+    await this.sync();
+  }
+
+  /**
+   * Plugged-in client: detaches from it and leaves it running. Own client:
+   * sends unavailable presence and stops it. Messages still in flight
+   * settle `unknown`; available peers are reported unavailable first.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.presence.setOnline(false);
+    this.closed = true;
+    this.delivery.clear();
+    this.failPings();
+    clearTimeout(this.ackRequest);
+    for (const detach of this.detachers.splice(0)) detach();
+    this.presenceEvents.clear();
+    this.messageEvents.clear();
+    this.lateBounceEvents.clear();
+    if (this.owned) {
+      const { client } = this;
+      client.reconnect?.stop();
+      if (client.status === "online") await client.send(xml("presence", { type: "unavailable" })).catch(() => {});
+      if (client.stop) await withTimeout(client.stop(), 5000, "Stopping the XMPP client").catch(() => {});
+    }
+    this.errorEvents.clear();
+  }
+
+  /** @internal Starts an owned client: log in, initial presence, and wait until the server has processed it. */
+  async start(): Promise<void> {
+    const { client, owned } = this;
+    if (!owned || this.started || !client.start) throw new InvalidOptionError("Only a relay made by createXmppRelay starts its client.");
+    await withTimeout(client.start(), owned.startTimeoutMs, "Logging in");
+    this.started = true;
+    await this.smSettled(owned.startTimeoutMs);
+    await this.announce();
+    // Prosody answers the probes our initial presence triggers before this
+    // ping, so contacts on the same server are known when start() resolves.
+    await this.sync(owned.startTimeoutMs);
+  }
+
+  private listen(emitter: XmppClientLike | StreamManagementLike, event: string, listener: AnyListener): void {
+    emitter.on(event, listener);
+    this.detachers.push(() => void emitter.removeListener(event, listener));
+  }
+
+  private async announce(): Promise<void> {
+    const priority = this.owned?.priority ?? 0;
+    await this.client.send(xml("presence", {}, priority !== 0 ? xml("priority", {}, String(priority)) : null));
+  }
+
+  private onNonza(nonza: Element): void {
+    if (nonza.is("features", NS_STREAMS)) {
+      this.smOffered = nonza.getChild("sm", NS_SM) !== undefined;
+    } else if ((nonza.name === "enabled" || nonza.name === "failed") && nonza.attrs.xmlns === NS_SM) {
+      const waiters = this.smWaiters.splice(0);
+      // A macrotask later, @xmpp/stream-management has run its own continuation (which resets its counters).
+      if (waiters.length) setTimeout(() => waiters.forEach((w) => w()), 0);
+    }
+  }
+
+  /**
+   * Resolves once XEP-0198 negotiation of this session is over (at once
+   * when it is, or was never offered). @xmpp/stream-management 0.14 zeroes
+   * its inbound counter in a promise continuation after `<enabled/>`, so
+   * stanzas parsed from the same read are counted and then forgotten; the
+   * client later acks fewer stanzas than it already had, and Prosody kills
+   * the stream. Sending nothing until then keeps replies to our own
+   * stanzas out of that window.
+   */
+  private smSettled(timeoutMs: number): Promise<void> {
+    const sm = this.client.streamManagement;
+    if (!sm || sm.enabled || !this.smOffered) return Promise.resolve();
+    const settled = new Promise<void>((resolve) => this.smWaiters.push(resolve));
+    return withTimeout(settled, Math.min(timeoutMs, 10_000), "XEP-0198 negotiation").catch(() => {});
+  }
+
+  private onStanza(stanza: Element): void {
+    if (stanza.name === "presence") this.presence.handle(stanza);
+    else if (stanza.name === "message") this.onMessageStanza(stanza);
+    else if (stanza.name === "iq") this.onIq(stanza);
+  }
+
+  private onMessageStanza(message: Element): void {
+    if (message.attrs.type === "error") {
+      this.delivery.bounce(message);
+      return;
+    }
+    const acknowledged = receivedId(message);
+    if (acknowledged) this.delivery.receipt(acknowledged, message.attrs.from);
+    this.messageEvents.emit(message);
+    if (this.receipts && wantsReceipt(message) && this.client.status === "online") {
+      this.client.send(receiptFor(message, randomId())).catch(() => {});
+    }
+  }
+
+  private onIq(iq: Element): void {
+    const { type, id } = iq.attrs;
+    if ((type === "result" || type === "error") && id) this.pings.get(id)?.(true);
+  }
+
+  private onOnline(): void {
+    // A fresh session (a resumed one emits `resumed` instead): presence is rebuilt from scratch.
+    if (this.client.jid) this.selfJid = bareJid(this.client.jid.toString());
+    this.presence.reset();
+    this.presence.setOnline(true);
+    if (this.owned && this.started) {
+      const owned = this.owned;
+      void this.smSettled(owned.startTimeoutMs)
+        .then(() => this.announce())
+        .catch(() => {});
+    }
+  }
+
+  private onDown(offline: boolean): void {
+    for (const resolve of this.smWaiters.splice(0)) resolve();
+    this.delivery.settleAll(offline ? "client stopped" : "disconnected");
+    this.failPings();
+    this.presence.setOnline(false);
+    if (offline) this.presence.reset();
+  }
+
+  /** Asks the server for a XEP-0198 ack now rather than after @xmpp/stream-management's 250 ms debounce (one `<r/>` per burst). */
+  private requestAck(sm: StreamManagementLike): void {
+    if (this.ackRequest !== undefined) return;
+    this.ackRequest = setTimeout(() => {
+      this.ackRequest = undefined;
+      // Before <enabled/> an <r/> would be a protocol error; the module's own debounced <r/> covers that case.
+      if (sm.enabled && this.client.status === "online") this.client.send(xml("r", { xmlns: NS_SM })).catch(() => {});
+    }, 0);
+  }
+
+  /** Without XEP-0198: one ping after a burst of messages confirms them all. */
+  private confirmByPing(entry: InFlight): void {
+    if (this.pingBatch) {
+      this.pingBatch.push(entry);
+      return;
+    }
+    const batch = (this.pingBatch = [entry]);
+    setTimeout(() => {
+      this.pingBatch = null;
+      void this.roundTrip(this.confirmTimeoutMs).then((answered) => {
+        if (answered) for (const e of batch) this.delivery.confirm(e, "ping");
+      });
+    }, 0);
+  }
+
+  private roundTrip(timeoutMs: number): Promise<boolean> {
+    if (this.closed || this.client.status !== "online") return Promise.resolve(false);
+    const id = randomId();
+    return new Promise<boolean>((resolve) => {
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        this.pings.delete(id);
+        resolve(answered);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.pings.set(id, done);
+      const to = this.selfJid ? parseAddress(this.selfJid).domain : undefined;
+      this.client.send(xml("iq", { type: "get", id, to }, xml("ping", { xmlns: NS_PING }))).catch(() => done(false));
+    });
+  }
+
+  private failPings(): void {
+    for (const done of [...this.pings.values()]) done(false);
+  }
+}
