@@ -55,10 +55,11 @@ function sum(a: DrainReport | null, b: DrainReport | null): DrainReport | null {
 /**
  * The drain of XEP-0160 for a relay: when a peer's presence appears, its
  * offline queue goes out oldest first. At-least-once: each batch is peeked,
- * sent in order, and only the delivered messages are acked out of the store
- * (never pop-before-send); the first bounced or unconfirmed message stops
- * the drain, and it and everything after it stay queued, in order, for the
- * next one. At most one drain per peer runs at a time: in this context, and
+ * sent in order (pipelined: the batch's sends overlap, which the relay keeps
+ * in order), and only the delivered messages are acked out of the store
+ * (never pop-before-send); a bounced or unconfirmed message stops the
+ * drain, and it and the rest of its batch stay queued, in place, for the
+ * next one (what of them did arrive, the receiver drops as a repeat). At most one drain per peer runs at a time: in this context, and
  * across tabs through Web Locks where they exist. A drain asked for while
  * one runs makes it go round again, so nothing queued meanwhile is left.
  */
@@ -173,22 +174,15 @@ export class DrainEngine {
         if (!this.relay.isAvailable(peer)) return report("unavailable");
         const batch = await this.store.peek(peer, this.batchSize);
         if (batch.length === 0) return report("empty");
-        const sent: PoppedMessage[] = [];
-        let stop: DrainStop | null = null;
-        for (const m of batch) {
-          if (this.stopped) {
-            stop = "stopped";
-            break;
-          }
-          const outcome = await this.sendOne(m);
-          if (outcome.status === "delivered") {
-            sent.push(m);
-            continue;
-          }
-          requeued++;
-          stop = outcome.status;
-          break;
-        }
+        // Pipelined: the whole batch goes out in order at once, then the outcomes are read.
+        const outcomes = await Promise.all(batch.map((m) => this.sendOne(m)));
+        // Only the delivered prefix leaves the queue: after a failure, the rest stays in
+        // place even if it arrived, so the queue keeps one order (the receiver drops repeats).
+        const cut = outcomes.findIndex((o) => o.status !== "delivered");
+        const sent = cut === -1 ? batch : batch.slice(0, cut);
+        const failed = cut === -1 ? undefined : outcomes[cut];
+        requeued += batch.length - sent.length;
+        const stop: DrainStop | null = failed ? (failed.status as DrainStop) : this.stopped ? "stopped" : null;
         if (sent.length) {
           // One ack per batch: it deletes them and records mod_offline's pop_messages timing.
           await this.store.ack(peer, sent.map((m) => m.key));

@@ -57,9 +57,11 @@ export class Inbox {
 
   /** Resolves once this message is handed over or dropped; one at a time, so order is kept. */
   private take(stanza: Element): Promise<void> {
+    // Claim at once (claims group-commit); hand over in arrival order.
+    const id = originIdOf(stanza);
+    const claimed = id === undefined ? Promise.resolve(true) : this.claim(id);
     const next = this.tail.then(async () => {
-      const id = originIdOf(stanza);
-      const fresh = id === undefined || (await this.claim(id));
+      const fresh = await claimed;
       if (!fresh) {
         this.stats.duplicates++;
         return;

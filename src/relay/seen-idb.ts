@@ -11,19 +11,28 @@ interface SeenDB extends DBSchema {
 
 type Tx = IDBPTransaction<SeenDB, ["seen"], "readwrite">;
 
+interface Claim {
+  scope: string;
+  id: string;
+  resolve: (fresh: boolean) => void;
+  reject: (e: unknown) => void;
+}
+
 /** Claims between two checks of a scope's size: eviction is amortised, the bound is max plus this. */
 const TRIM_EVERY = 64;
 
 /**
  * Seen ids in their own small IndexedDB database, apart from the offline
  * store: they survive a reload, and all tabs of the origin share them.
- * Each claim is one readwrite transaction (check and insert), so two tabs
- * claiming one id get one true between them. Oldest ids go first past
+ * A claim is a check and insert inside one readwrite transaction, so two
+ * tabs claiming one id get one true between them. Oldest ids go first past
  * `maxPerScope`.
  */
 export class IdbSeenIds implements SeenIds {
   private db: Promise<IDBPDatabase<SeenDB>> | null = null;
   private readonly sinceTrim = new Map<string, number>();
+  private pending: Claim[] = [];
+  private running = false;
 
   constructor(private readonly options: { name: string; maxPerScope: number }) {}
 
@@ -38,13 +47,46 @@ export class IdbSeenIds implements SeenIds {
     return this.db;
   }
 
-  async claim(scope: string, id: string): Promise<boolean> {
+  /**
+   * Claims that arrive while a transaction runs wait and share the next one
+   * (group commit): a drain's burst costs a few transactions, not one each.
+   */
+  claim(scope: string, id: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ scope, id, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    while (this.pending.length) {
+      const batch = this.pending.splice(0);
+      try {
+        const fresh = await this.commit(batch);
+        batch.forEach((c, i) => c.resolve(fresh[i]!));
+      } catch (e) {
+        for (const c of batch) c.reject(e);
+      }
+    }
+    this.running = false;
+  }
+
+  private async commit(batch: Claim[]): Promise<boolean[]> {
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
     const tx: Tx = (await this.open()).transaction(["seen"], "readwrite", { durability: "relaxed" });
-    const fresh = (await tx.store.getKey([scope, id])) === undefined;
-    if (fresh) {
-      await tx.store.put({ scope, id, at: Date.now() });
-      const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + 1;
+    const known = await Promise.all(batch.map((c) => tx.store.getKey([c.scope, c.id])));
+    const taken = new Set<string>();
+    const now = Date.now();
+    const fresh = batch.map((c, i) => {
+      const key = `${c.scope}\n${c.id}`;
+      if (known[i] !== undefined || taken.has(key)) return false;
+      taken.add(key);
+      void tx.store.put({ scope: c.scope, id: c.id, at: now });
+      return true;
+    });
+    for (const scope of new Set(batch.filter((_, i) => fresh[i]).map((c) => c.scope))) {
+      const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + fresh.filter((f, i) => f && batch[i]!.scope === scope).length;
       this.sinceTrim.set(scope, n > TRIM_EVERY ? 0 : n);
       if (n > TRIM_EVERY) await this.trim(tx, scope);
     }

@@ -18,6 +18,8 @@ export interface ChatOptions {
   store?: CreateOfflineStoreOptions;
   heartbeatMs?: number;
   drainBatch?: number;
+  /** Keep what the app was handed in localStorage too (survives the tab closing). */
+  history?: boolean;
 }
 
 /** What the app was handed: body, delay text and stamp, origin-id. */
@@ -65,9 +67,11 @@ export async function startChat(o: ChatOptions) {
   messenger.onMessage((el) => {
     const r = received(el);
     chat.received.push(r);
-    // The app's history, kept synchronously so that it survives the tab closing right after.
-    const key = `history:${o.self}`;
-    localStorage.setItem(key, JSON.stringify([...JSON.parse(localStorage.getItem(key) ?? "[]"), r.body]));
+    if (o.history) {
+      // The app's history, kept synchronously so that it survives the tab closing right after.
+      const key = `history:${o.self}`;
+      localStorage.setItem(key, JSON.stringify([...JSON.parse(localStorage.getItem(key) ?? "[]"), r.body]));
+    }
     // A test may listen from Node (page.exposeFunction), across page closes.
     (window as { onReceived?: (r: Received) => void }).onReceived?.(r);
   });

@@ -28,7 +28,7 @@ async function join(self: string, sink?: Received[], unlimited = false): Promise
   if (sink) await page.exposeFunction("onReceived", (r: Received) => void sink.push(r));
   const config = unlimited ? { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" as const }] } } : undefined;
   await page.evaluate(
-    ({ self, config }) => window.harness.startChat({ self, relay: "mesh", store: { config } }).then((c) => void (window.chat = c)),
+    ({ self, config }) => window.harness.startChat({ self, relay: "mesh", store: { config }, history: true }).then((c) => void (window.chat = c)),
     { self, config },
   );
   return page;

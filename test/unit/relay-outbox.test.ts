@@ -64,7 +64,9 @@ describe("outbox", () => {
     relay.outcome = () => new Promise<SendOutcome>(() => {}); // hold the drain on its first message
     expect((await outbox.send(chatTo(BOB, "new"))).state).toBe("queued");
     expect((await stored(store)).map(bodyOf)).toEqual(["old", "new"]);
-    expect(relay.sent.map(bodyOf)).toEqual(["old"]);
+    // The drain pipelines a batch: both went out, in queue order, and both stay queued until confirmed.
+    await until(() => relay.sent.length === 2);
+    expect(relay.sent.map(bodyOf)).toEqual(["old", "new"]);
   });
 
   it("a bounce without payload is matched by id and the kept copy is queued, in send order", async () => {
