@@ -436,6 +436,13 @@ describe("XmppRelay with a connection dropping mid-stream", () => {
   });
 });
 
+describe("createXmppRelay", () => {
+  it("rejects a failed login, with its client stopped", async () => {
+    await expect(relay("alice", { password: "wrong" })).rejects.toMatchObject({ condition: "not-authorized" });
+    await expect(relay("alice", { mechanism: "X-NONE" })).rejects.toThrow(/does not offer SASL X-NONE/);
+  });
+});
+
 describe("XmppRelay plugged into the app's client", () => {
   it("works on an existing client, and close() leaves that client running", async () => {
     const bob = await relay("bob");

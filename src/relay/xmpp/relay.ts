@@ -43,8 +43,10 @@ function checkNumber(name: string, value: number, min: number): number {
  * and for the delivery rule.
  *
  * `new XmppRelay(client)` plugs into a client the embedder already runs:
- * the relay only listens (`stanza`, `online`, `disconnect`, `offline`, and
- * `streamManagement`'s `ack`/`fail`/`resumed`) and writes its own stanzas;
+ * the relay only listens (`stanza`, `nonza`, `online`, `disconnect`,
+ * `offline`, and `streamManagement`'s `ack`/`fail`/`resumed`) and writes its
+ * own stanzas (messages, receipts, `<r/>`, pings, and presence only when
+ * asked: `probe()`, `subscribe()`);
  * it never starts, stops or reconfigures the client, and never sends
  * presence for it. `createXmppRelay()` makes a relay that owns its client.
  */
