@@ -67,6 +67,11 @@ export class DeliveryBook {
     if (this.done.size > MAX_DONE) this.done.delete(this.done.values().next().value!);
   }
 
+  /** Forgets that a message was final, e.g. `delivered` that came back as a late bounce. */
+  reopen(id: string, to: string): void {
+    this.done.delete(keyOf(id, to));
+  }
+
   /** The drain (or a store pop) delivered these ids to `to`. */
   delivered(ids: readonly string[], to: string): void {
     for (const id of ids) {

@@ -61,6 +61,7 @@ export class Outbox {
       this.drain.subscribe((e) => e.type === "delivered" && this.book.delivered(e.ids, e.peer)),
       // Pops by other tabs and the worker, as far as the store names their ids.
       this.store.subscribe((e) => e.type === "popped" && this.book.delivered(e.ids, e.owner)),
+      this.relay.onLateBounce?.((late) => void this.requeue(late.stanza, late.peer)) ?? (() => undefined),
     ];
   }
 
@@ -170,6 +171,19 @@ export class Outbox {
     lane.queuing--;
     if (status.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
     return this.tell(status);
+  }
+
+  /**
+   * A message the relay said was delivered came back: queue its copy again.
+   * A drained copy still carries its `<delay/>` stamp, so it goes back in its place.
+   */
+  private async requeue(stanza: Element, peer: string): Promise<void> {
+    const el = cloneElement(stanza);
+    const id = ensureOriginId(el);
+    this.book.reopen(id, peer);
+    const status = await this.write(el, id, peer);
+    this.tell(status);
+    if (status.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
   }
 
   /** Queues the kept copy; the store's answer becomes the message's state. */

@@ -33,5 +33,11 @@ export interface Relay {
    * (the relay reports the peer offline), or unknown (connection lost).
    */
   send(stanza: Element): Promise<SendOutcome>;
+  /**
+   * Optional: a message reported `delivered` came back later after all (an
+   * XMPP server acked it into a peer's session that then died). The copy is
+   * the stanza as sent, for the caller to queue again.
+   */
+  onLateBounce?(listener: (late: { peer: string; stanza: Element }) => void): () => void;
   close(): Promise<void>;
 }

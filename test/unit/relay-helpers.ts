@@ -119,5 +119,9 @@ export class FakeRelay implements Relay {
     this.sent.push(stanza);
     return this.outcome(stanza);
   }
+  readonly lateBounces = new Listeners<{ peer: string; stanza: Element }>();
+  onLateBounce(listener: (late: { peer: string; stanza: Element }) => void): () => void {
+    return this.lateBounces.add(listener);
+  }
   async close(): Promise<void> {}
 }

@@ -57,6 +57,23 @@ describe("outbox", () => {
     await drain.stop();
   });
 
+  it("a late bounce of a message reported delivered queues its copy again, in its place", async () => {
+    const { store, relay, drain, outbox } = setup();
+    relay.available.add(BOB);
+    const status = await outbox.send(chatTo(BOB, "acked then lost"));
+    await until(() => outbox.status(status.id, BOB) === undefined); // delivered: final
+    const seen: string[] = [];
+    outbox.watch(status.id, (s) => seen.push(s.state));
+    relay.available.delete(BOB); // the peer's session died after the server took the message
+    relay.lateBounces.emit({ peer: BOB, stanza: relay.sent[0]! });
+    await until(() => seen.includes("queued"));
+    expect((await stored(store)).map(bodyOf)).toEqual(["acked then lost"]);
+    relay.setAvailable(BOB, true);
+    await drain.start();
+    await until(() => seen.includes("delivered"));
+    expect(await store.count(BOB)).toBe(0);
+  });
+
   it("queues behind a non-empty queue even when the peer is available", async () => {
     const { store, relay, outbox } = setup();
     await store.write([chatTo(BOB, "old")]);
