@@ -94,8 +94,8 @@ export class OfflineDashboard extends Base {
       list: (peer) => this.#require().list(peer, PREVIEW_LIMIT),
     });
     const colors = fallbackColors;
-    this.#writeChart = new HistogramChart("od-write-title", "Write latency", "Writes", colors);
-    this.#popChart = new HistogramChart("od-pop-title", "Pop latency", "Pops", colors);
+    this.#writeChart = new HistogramChart("od-write-title", "Write latency", "write_messages", colors);
+    this.#popChart = new HistogramChart("od-pop-title", "Pop latency", "pop_messages", colors);
     this.#heading = h("h2", {}, DEFAULT_HEADING);
     this.#dot = h("span", { class: "live-dot paused", attrs: { "aria-hidden": "true" } });
     this.#status = h("span", {}, "Not attached to a store.");
@@ -117,7 +117,7 @@ export class OfflineDashboard extends Base {
           "header",
           { class: "top" },
           h("div", { class: "title" }, this.#heading, h("p", { class: "subtitle" }, this.#dot, this.#status)),
-          h("div", { class: "toolbar", attrs: { role: "toolbar", "aria-label": "Store actions" } }, ...this.#buttons),
+          h("div", { class: "toolbar", attrs: { role: "group", "aria-label": "Store actions" } }, ...this.#buttons),
         ),
         this.#notice,
         this.#totals.element,
@@ -128,6 +128,12 @@ export class OfflineDashboard extends Base {
       ),
     );
     this.#syncButtons();
+    // `store` set on the element before the tag was defined is an own property hiding the accessor: adopt it.
+    if (Object.hasOwn(this, "store")) {
+      const early = (this as { store?: OfflineStoreApi | null }).store ?? null;
+      delete (this as { store?: unknown }).store;
+      this.store = early;
+    }
   }
 
   /** The store shown; any `OfflineStoreApi`. Setting another one starts over; `null` detaches. */
@@ -358,7 +364,7 @@ export class OfflineDashboard extends Base {
     const unhandled = this.dispatchEvent(event);
     this.#notify(
       unhandled
-        ? `No drain engine answered, so ${peer} was not drained. The app handles "${DRAIN_EVENT}" events.`
+        ? `No drain engine answered, so ${peer} was not drained (nothing handled the "${DRAIN_EVENT}" event).`
         : `Drain of ${peer} requested.`,
     );
   }

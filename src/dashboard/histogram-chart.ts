@@ -31,6 +31,7 @@ export class HistogramChart {
   constructor(
     id: string,
     title: string,
+    /** The metric's name (`write_messages`), shown beside the title. */
     private readonly seriesLabel: string,
     private colors: ChartColors,
   ) {
@@ -42,7 +43,7 @@ export class HistogramChart {
     this.element = h(
       "section",
       { class: "panel chart", attrs: { "aria-labelledby": id } },
-      h("h3", { attrs: { id } }, title),
+      h("h3", { attrs: { id } }, title, h("span", { class: "muted metric-name" }, seriesLabel)),
       h(
         "dl",
         { class: "quantiles" },

@@ -72,7 +72,7 @@ export class QueueTable {
         { class: "table-wrap" },
         h(
           "table",
-          { class: "grid" },
+          { class: "grid queue-table" },
           h(
             "thead",
             {},

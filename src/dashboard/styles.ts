@@ -65,6 +65,7 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; letter-spacing: -0.01em; }
 .toolbar { display: flex; flex-wrap: wrap; gap: 6px; }
 h3 { margin: 0 0 8px; font-size: 13px; font-weight: 600; }
 h3 .muted { font-weight: 400; margin-left: 4px; }
+h3 .metric-name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; }
 .muted { color: var(--od-muted); }
 .notice { margin: 0; padding: 6px 10px; border-radius: 6px; background: var(--od-surface); border: 1px solid var(--od-border); font-size: 12px; }
 .notice.error { border-color: var(--od-danger); color: var(--od-danger); }
@@ -156,5 +157,13 @@ tr[data-level="empty"] .depth-text, tr[data-level="empty"] .jid { color: var(--o
   .msg { grid-template-columns: 80px minmax(0, 1fr); }
   .msg-from { display: none; }
   .meter { display: none; }
+  /* Queue rows stack: peer on its own line, then depth and age, then actions. */
+  .queue-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  .queue-table tbody tr:not(.preview-row):not(.empty-row) { display: grid; grid-template-columns: minmax(0, 1fr) auto; border-bottom: 1px solid var(--od-border); padding: 4px 0; }
+  .queue-table tbody tr > * { border-bottom: 0 !important; padding: 2px 4px; }
+  table.grid.queue-table th.peer { grid-column: 1 / -1; max-width: none; width: auto; }
+  table.grid.queue-table td.depth { text-align: left; }
+  table.grid.queue-table td.actions { grid-column: 1 / -1; width: auto; text-align: left; }
+  .queue-table .preview-row > td { display: block; padding-left: 8px; }
 }
 `;

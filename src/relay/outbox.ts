@@ -1,4 +1,5 @@
-import type { Element } from "@xmpp/xml";
+import { xml, type Element } from "@xmpp/xml";
+import { NS } from "../core/namespaces.ts";
 import type { OfflineStoreApi } from "../client/api.ts";
 import { InvalidRequestError, OfflineEdgeError } from "../core/errors.ts";
 import { bareJid } from "../core/jid.ts";
@@ -109,12 +110,17 @@ export class Outbox {
     for (const off of this.unsubscribe) off();
   }
 
-  /** Our own copy of the app's stanza, checked, with a sender and an origin-id. */
+  /**
+   * Our own copy of the app's stanza, checked, with a sender, an origin-id,
+   * and a XEP-0184 receipt request: on XMPP the receipt, sent once the
+   * peer's app has the message, is the delivery proof a drain waits for.
+   */
   private outgoing(stanza: Element | string): Element {
     const el = cloneElement(readMessage(stanza));
     bareJid(el.attrs.to);
     el.attrs.from ??= this.relay.self;
     ensureOriginId(el);
+    if (el.attrs.type !== "groupchat" && !el.getChild("request", NS.receipts)) el.append(xml("request", { xmlns: NS.receipts }));
     return el;
   }
 

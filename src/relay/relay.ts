@@ -26,8 +26,12 @@ export interface Relay {
   isAvailable(peer: string): boolean;
   /** Peer presence changes; returns the unsubscribe function. */
   onPresence(listener: (change: PresenceChange) => void): () => void;
-  /** Incoming message stanzas addressed to us. */
-  onMessage(listener: (stanza: Element) => void): () => void;
+  /**
+   * Incoming message stanzas addressed to us. A listener may return a
+   * promise: the relay's word to the sender that the message arrived (mesh
+   * ack, XMPP receipt) waits for it.
+   */
+  onMessage(listener: (stanza: Element) => unknown): () => void;
   /**
    * Sends a message and resolves when its fate is known: delivered, bounced
    * (the relay reports the peer offline), or unknown (connection lost).

@@ -154,10 +154,11 @@ describe("<offline-dashboard> on the service worker store", () => {
         list: async () => [{ key: ["", 0, 0], id: "1", from: owner, ts: Date.now(), expireAt: null, stanza: "<message><body>&lt;script&gt;window.__xss=5&lt;/script&gt;</body></message>" }],
         subscribe: (l: (e: unknown) => void) => ((listener = l), () => (listener = null)),
       };
-      window.harness.defineOfflineDashboard();
+      // Set up before the tag is defined: the element adopts `store` when it upgrades.
       const el = document.createElement("offline-dashboard");
       el.store = fake as unknown as typeof el.store;
       document.body.append(el);
+      window.harness.defineOfflineDashboard();
       setTimeout(() => listener?.({ type: "stored", owner, ids: ["1"] }), 0);
     }, owner);
     const dash = page.locator("offline-dashboard");

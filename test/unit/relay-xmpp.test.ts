@@ -284,9 +284,9 @@ describe("XmppRelay send", () => {
     expect((await receipt).attrs.from).toBe(String(bob.client.jid)); // receipts reach onMessage too
   });
 
-  it("with receipts off, bob's relay answers none and the ack rule decides", async () => {
+  it("with receipts off, bob's relay answers none and the ack rule decides once the receipt wait is over", async () => {
     const bob = await relay("bob", { receipts: false });
-    const alice = await relay("alice", { graceMs: 50 });
+    const alice = await relay("alice", { graceMs: 50, receiptTimeoutMs: 300 });
     const receipts: Element[] = [];
     alice.onMessage((m) => m.getChild("received", NS.receipts) && receipts.push(m));
     const bobGot = messageAt(bob, (m) => m.attrs.id === "rcpt-off", "rcpt-off at bob");

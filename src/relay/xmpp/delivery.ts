@@ -15,6 +15,10 @@ export function readStanzaError(stanza: Element): { condition: string; text?: st
   return text ? { condition, text } : { condition };
 }
 
+function wantsReceipt(kept: Element): boolean {
+  return kept.getChild("request", NS.receipts) !== undefined;
+}
+
 /** One message between `send()` and its outcome. */
 export interface InFlight {
   readonly id: string;
@@ -39,6 +43,8 @@ interface Retained {
 export interface DeliveryOptions {
   graceMs: number;
   confirmTimeoutMs: number;
+  /** How long a message that asked for a receipt waits for it after the server's confirmation. */
+  receiptTimeoutMs: number;
   lateBounceWindowMs: number;
   lateBounceMaxEntries: number;
   onLateBounce: (bounce: LateBounce) => void;
@@ -53,7 +59,9 @@ export interface DeliveryOptions {
  *   settles `bounced` at any time before the outcome is known;
  * - a XEP-0184 `<received/>` from the peer settles `delivered` at once;
  * - a server confirmation (XEP-0198 ack, or a ping round trip) starts the
- *   grace window; `delivered` when it passes without a bounce;
+ *   grace window; `delivered` when it passes without a bounce (for a
+ *   message that asked for a receipt, only after `receiptTimeoutMs` more
+ *   without one: the receipt is the proof it waits for);
  * - no confirmation within `confirmTimeoutMs`, or the stream going down,
  *   settles `unknown`.
  *
@@ -96,11 +104,13 @@ export class DeliveryTracker {
     if (!this.isPending(entry) || entry.confirmed) return;
     entry.confirmed = true;
     clearTimeout(entry.timer);
+    // A message that asked for a receipt waits for it; the confirmation stands only if none comes.
+    const wait = this.options.graceMs + (wantsReceipt(entry.kept) ? this.options.receiptTimeoutMs : 0);
     entry.timer = setTimeout(() => {
       if (!this.isPending(entry)) return;
       this.settle(entry, { status: "delivered", via, id: entry.id, stanza: entry.kept });
       this.retain(entry, via);
-    }, this.options.graceMs);
+    }, wait);
   }
 
   /** An XEP-0198 ack for a stanza the client wrote. */

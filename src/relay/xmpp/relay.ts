@@ -59,7 +59,7 @@ export class XmppRelay implements Relay {
   private readonly presence: PresenceTracker;
   private readonly delivery: DeliveryTracker;
   private readonly presenceEvents = new Listeners<PresenceChange>();
-  private readonly messageEvents = new Listeners<Element>();
+  private readonly messageEvents = new Listeners<Element, unknown>();
   private readonly lateBounceEvents = new Listeners<LateBounce>();
   private readonly errorEvents = new Listeners<unknown>();
   private readonly detachers: Array<() => void> = [];
@@ -88,6 +88,7 @@ export class XmppRelay implements Relay {
     this.delivery = new DeliveryTracker({
       graceMs: checkNumber("graceMs", options.graceMs ?? 250, 0),
       confirmTimeoutMs: this.confirmTimeoutMs,
+      receiptTimeoutMs: checkNumber("receiptTimeoutMs", options.receiptTimeoutMs ?? 10_000, 0),
       lateBounceWindowMs: checkNumber("lateBounceWindowMs", options.lateBounceWindowMs ?? 15 * 60_000, 0),
       lateBounceMaxEntries: checkNumber("lateBounceMaxEntries", options.lateBounceMaxEntries ?? 5000, 0),
       onLateBounce: (b) => this.lateBounceEvents.emit(b),
@@ -313,10 +314,12 @@ export class XmppRelay implements Relay {
     }
     const acknowledged = receivedId(message);
     if (acknowledged) this.delivery.receipt(acknowledged, message.attrs.from);
-    this.messageEvents.emit(message);
-    if (this.receipts && wantsReceipt(message) && this.client.status === "online") {
-      this.client.send(receiptFor(message, randomId())).catch(() => {});
-    }
+    const taken = this.messageEvents.emit(message);
+    if (!this.receipts || !wantsReceipt(message)) return;
+    // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first.
+    void Promise.allSettled(taken).then(() => {
+      if (this.client.status === "online") this.client.send(receiptFor(message, randomId())).catch(() => {});
+    });
   }
 
   private onIq(iq: Element): void {

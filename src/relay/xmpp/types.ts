@@ -107,8 +107,16 @@ export interface XmppRelayOptions {
   graceMs?: number;
   /** Give up waiting for the server's ack/ping and settle `unknown` after this long. Default 30000 ms. */
   confirmTimeoutMs?: number;
-  /** Answer XEP-0184 receipt requests on the app's behalf. Default true. */
+  /** Answer XEP-0184 receipt requests on the app's behalf, once the app's listeners have taken the message. Default true. */
   receipts?: boolean;
+  /**
+   * A message that asks for a XEP-0184 receipt is `delivered` on the
+   * receipt: the server's ack alone only proves the server took it (a peer
+   * closing its tab may have acked on the wire what its app never got). If
+   * no receipt comes within this many ms after the ack, the ack stands
+   * (peers that never answer receipts). Default 10000.
+   */
+  receiptTimeoutMs?: number;
   /**
    * How long a copy of each message delivered on an ack/ping is kept so a
    * late bounce can still be reported through `onLateBounce`. Default
