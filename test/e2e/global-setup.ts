@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { build, preview } from "vite";
 import { startProsody } from "../prosody/prosody.mjs";
+import { createXmppRelay } from "../../src/relay/xmpp.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -11,6 +12,18 @@ declare module "vitest" {
     xmppWsUrl: string;
     xmppTcpUrl: string;
   }
+}
+
+const USERS = ["alice", "bob", "carol", "dave"];
+
+/** Mutual presence subscriptions between every two test users, as a chat app's roster has them. */
+async function subscribeEveryone(service: string): Promise<void> {
+  const relays = await Promise.all(
+    USERS.map((username) => createXmppRelay({ service, domain: "localhost", username, password: "secret", mechanism: "PLAIN" })),
+  );
+  for (const a of relays) for (const b of relays) if (a !== b) await a.subscribe(b.self);
+  await Promise.all(relays.map((r) => r.sync()));
+  await Promise.all(relays.map((r) => r.close()));
 }
 
 /**
@@ -27,8 +40,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const address = server.httpServer.address();
   if (!address || typeof address === "string") throw new Error("vite preview has no port");
   const prosody = await startProsody({
-    users: ["alice", "bob", "carol", "dave"].map((u): [string, string] => [u, "secret"]),
+    users: USERS.map((u): [string, string] => [u, "secret"]),
+    smacksHibernationSeconds: 2,
   });
+  await subscribeEveryone(prosody.tcpUrl);
   project.provide("baseUrl", `http://127.0.0.1:${address.port}`);
   project.provide("xmppWsUrl", prosody.wsUrl);
   project.provide("xmppTcpUrl", prosody.tcpUrl);

@@ -5,8 +5,9 @@ import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
 import { parseRequest } from "../../src/protocol/request.ts";
 import { defineOfflineDashboard, exposeDebugHandle } from "../../src/dashboard/index.ts";
 import { startChat } from "./chat-harness.ts";
+import { readMessage } from "../../src/core/stanza.ts";
 
-const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat };
+const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat, readMessage };
 declare global {
   interface Window {
     harness: typeof harness;
