@@ -42,24 +42,30 @@ export class Inbox {
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
   private tail: Promise<void> = Promise.resolve();
+  /** Resolves at the first listener: until then messages wait, unclaimed (nobody could show them). */
+  private listening: Promise<void>;
+  private startListening!: () => void;
 
   constructor(options: InboxOptions) {
     this.ownSeen = !options.seen;
     this.seen = options.seen ?? openSeenIds();
     this.scope = options.scope ?? bareJid(options.relay.self);
+    this.listening = new Promise((resolve) => (this.startListening = resolve));
     this.unsubscribe = options.relay.onMessage((stanza) => this.take(stanza));
   }
 
   /** The app's listener for messages, each handed over once; returns the unsubscribe function. */
   subscribe(listener: (stanza: Element) => void): () => void {
-    return this.listeners.add(listener);
+    const off = this.listeners.add(listener);
+    this.startListening();
+    return off;
   }
 
   /** Resolves once this message is handed over or dropped; one at a time, so order is kept. */
   private take(stanza: Element): Promise<void> {
-    // Claim at once (claims group-commit); hand over in arrival order.
+    // Claim as soon as someone listens (claims group-commit); hand over in arrival order.
     const id = originIdOf(stanza);
-    const claimed = id === undefined ? Promise.resolve(true) : this.claim(id);
+    const claimed = this.listening.then(() => (id === undefined ? true : this.claim(id)));
     const next = this.tail.then(async () => {
       const fresh = await claimed;
       if (!fresh) {

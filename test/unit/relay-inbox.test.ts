@@ -37,6 +37,21 @@ describe("inbox", () => {
     expect(box.stats).toEqual({ handed: 5, duplicates: 2 });
   });
 
+  it("holds what arrives before the app listens, unclaimed, and hands it to the first listener", async () => {
+    const relay = new FakeRelay(BOB);
+    const seen = new MemorySeenIds();
+    const box = new Inbox({ relay, seen });
+    toClose.push(box, seen);
+    let settled = false;
+    const early = deliver(relay, msg("e1")).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false); // no ack to the sender while nobody could show it
+    const got: Element[] = [];
+    box.subscribe((el) => void got.push(el));
+    await early;
+    expect(got.map(bodyOf)).toEqual(["e1"]);
+  });
+
   it("remembers across a reload (IndexedDB)", async () => {
     const name = `seen-${crypto.randomUUID()}`;
     const got: Element[] = [];

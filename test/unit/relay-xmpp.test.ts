@@ -284,6 +284,17 @@ describe("XmppRelay send", () => {
     expect((await receipt).attrs.from).toBe(String(bob.client.jid)); // receipts reach onMessage too
   });
 
+  it("holds messages that arrive before anyone listens, and hands them to the first listener", async () => {
+    const bob = await relay("bob");
+    const alice = await relay("alice");
+    await presenceOf(alice, BOB, true);
+    const outcome = await alice.send(chat(BOB, "early-1", "before a listener"));
+    expect(outcome.status).toBe("delivered");
+    await bob.sync(); // bob's client has read everything routed to it so far
+    const got = await messageAt(bob, (m) => m.attrs.id === "early-1", "early-1 at bob");
+    expect(got.getChildText("body")).toBe("before a listener");
+  });
+
   it("with receipts off, bob's relay answers none and the ack rule decides once the receipt wait is over", async () => {
     const bob = await relay("bob", { receipts: false });
     const alice = await relay("alice", { graceMs: 50, receiptTimeoutMs: 300 });

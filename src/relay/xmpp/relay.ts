@@ -15,6 +15,9 @@ const NS_PING = "urn:xmpp:ping";
 const NS_STREAMS = "http://etherx.jabber.org/streams";
 
 /** @internal How `createXmppRelay` hands over a client the relay owns. */
+/** At most this many messages are held for a listener that is not there yet. */
+const MAX_EARLY = 10_000;
+
 export interface OwnedClient {
   /** Priority of the initial presence the relay sends on every fresh session. */
   priority: number;
@@ -60,6 +63,8 @@ export class XmppRelay implements Relay {
   private readonly delivery: DeliveryTracker;
   private readonly presenceEvents = new Listeners<PresenceChange>();
   private readonly messageEvents = new Listeners<Element, unknown>();
+  /** Messages that came before anyone listened (bounded by MAX_EARLY). */
+  private readonly early: Element[] = [];
   private readonly lateBounceEvents = new Listeners<LateBounce>();
   private readonly errorEvents = new Listeners<unknown>();
   private readonly detachers: Array<() => void> = [];
@@ -136,9 +141,15 @@ export class XmppRelay implements Relay {
     return this.presenceEvents.add(listener);
   }
 
-  /** Every `<message/>` to us that is not an error (receipts included). */
-  onMessage(listener: (stanza: Element) => void): () => void {
-    return this.messageEvents.add(listener);
+  /**
+   * Every `<message/>` to us that is not an error (receipts included).
+   * Messages that arrive before the first listener (a server hands out its
+   * own offline messages right at login) are held and given to it.
+   */
+  onMessage(listener: (stanza: Element) => unknown): () => void {
+    const off = this.messageEvents.add(listener);
+    if (this.early.length) queueMicrotask(() => this.early.splice(0).forEach((m) => this.takeMessage(m)));
+    return off;
   }
 
   /** Bounces for messages already reported delivered on a server ack; see {@link LateBounce}. */
@@ -314,6 +325,14 @@ export class XmppRelay implements Relay {
     }
     const acknowledged = receivedId(message);
     if (acknowledged) this.delivery.receipt(acknowledged, message.attrs.from);
+    if (this.messageEvents.size === 0) {
+      if (this.early.length < MAX_EARLY) this.early.push(message);
+      return;
+    }
+    this.takeMessage(message);
+  }
+
+  private takeMessage(message: Element): void {
     const taken = this.messageEvents.emit(message);
     if (!this.receipts || !wantsReceipt(message)) return;
     // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first.
