@@ -43,3 +43,37 @@ export const median = (xs) => {
 };
 
 export const fmt = (n, d = 1) => Number(n).toFixed(d);
+
+/** Opens the store in a page, with no per-user limit (benchmarks write more than 100 per peer). */
+export function openUnlimitedStore(page, prefer = "worker") {
+  return page.evaluate(async (prefer) => {
+    window.store = await window.harness.createOfflineStore({
+      prefer,
+      timeoutMs: 120_000,
+      config: { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } },
+    });
+  }, prefer);
+}
+
+/** In one tab: fires `n` single-message writes at once, round-robin over `peers` peers; resolves with the ms they took. */
+export function fireWrites(page, tab, n, peers) {
+  return page.evaluate(
+    async ({ tab, n, peers }) => {
+      const msg = (i) =>
+        `<message type='chat' from='alice@localhost/${tab}' to='peer${i % peers}@localhost' id='${tab}${i}'><body>message ${i} from ${tab}, a typical chat line of some length</body></message>`;
+      const t0 = performance.now();
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => window.store.write([msg(i)])));
+      const ms = performance.now() - t0;
+      if (results.some(([r]) => r.status !== "stored")) throw new Error("a write was not stored");
+      return ms;
+    },
+    { tab, n, peers },
+  );
+}
+
+/** Empties the peers' queues between rounds. */
+export function clearPeers(page, peers) {
+  return page.evaluate(async (peers) => {
+    for (let i = 0; i < peers; i++) await window.store.removeUser(`peer${i}@localhost`);
+  }, peers);
+}

@@ -2,7 +2,7 @@
 // peers, sent concurrently from two tabs, against raw IndexedDB doing the
 // same puts in one transaction in the same browser run. Also the median
 // latency of a single write. Run: node bench/worker-write.mjs [rounds]
-import { fmt, median, openHarness, startBench } from "./lib.mjs";
+import { clearPeers, fireWrites, fmt, median, openHarness, openUnlimitedStore, startBench } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const TOTAL = 10_000;
@@ -11,30 +11,7 @@ const PEERS = 100;
 const env = await startBench();
 const context = await env.browser.newContext();
 const [a, b] = [await openHarness(context, env.baseUrl), await openHarness(context, env.baseUrl)];
-for (const p of [a, b]) {
-  await p.evaluate(async (prefer) => {
-    window.store = await window.harness.createOfflineStore({
-      prefer,
-      timeoutMs: 120_000,
-      config: { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } },
-    });
-  }, process.env.MODE ?? "worker");
-}
-
-/** In one tab: fire `n` single-message writes at once, round-robin over the peers. */
-const fire = (page, tab, n) =>
-  page.evaluate(
-    async ({ tab, n, peers }) => {
-      const msg = (i) =>
-        `<message type='chat' from='alice@localhost/${tab}' to='peer${i % peers}@localhost' id='${tab}${i}'><body>message ${i} from ${tab}, a typical chat line of some length</body></message>`;
-      const t0 = performance.now();
-      const results = await Promise.all(Array.from({ length: n }, (_, i) => window.store.write([msg(i)])));
-      const ms = performance.now() - t0;
-      if (results.some(([r]) => r.status !== "stored")) throw new Error("a write was not stored");
-      return ms;
-    },
-    { tab, n, peers: PEERS },
-  );
+for (const p of [a, b]) await openUnlimitedStore(p, process.env.MODE ?? "worker");
 
 /** The baseline: the same number of records put in one raw IndexedDB transaction. */
 const raw = (page) =>
@@ -73,9 +50,9 @@ const single = (page, n) =>
 
 const rows = [];
 for (let r = 0; r < ROUNDS; r++) {
-  await a.evaluate(async (peers) => { for (let i = 0; i < peers; i++) await window.store.removeUser(`peer${i}@localhost`); }, PEERS);
+  await clearPeers(a, PEERS);
   const t0 = Date.now();
-  await Promise.all([fire(a, "A", TOTAL / 2), fire(b, "B", TOTAL / 2)]);
+  await Promise.all([fireWrites(a, "A", TOTAL / 2, PEERS), fireWrites(b, "B", TOTAL / 2, PEERS)]);
   const ours = Date.now() - t0;
   const base = await raw(a);
   rows.push({ ours, base, ratio: base / ours });

@@ -19,7 +19,7 @@ export const EVENT_LOG_SIZE = 100;
 /** The slow refresh (ages, storage estimate) while visible, in ms. */
 export const SLOW_REFRESH_MS = 5_000;
 /** The shortest gap between two event-driven refreshes, in ms. */
-export const MIN_REFRESH_MS = 250;
+export const MIN_REFRESH_MS = 1000;
 
 const DEFAULT_HEADING = "Offline storage";
 
@@ -38,7 +38,7 @@ const Base = (typeof HTMLElement === "undefined" ? class {} : HTMLElement) as ty
  *   `offline-dashboard:error` (a store call failed), both bubbling and composed.
  *
  * Live updates never call `metrics()` per event: events only mark the view
- * stale, and a `RefreshScheduler` refreshes at most every 250 ms (trailing;
+ * stale, and a `RefreshScheduler` refreshes at most once a second (trailing;
  * longer when the store is slow), plus every 5 s for ages, and not at all
  * while the page is hidden or the element is scrolled out of view.
  */
