@@ -33,3 +33,23 @@ export async function openHarness(context: BrowserContext): Promise<Page> {
 export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
   return browser.newContext({ baseURL: baseUrl(), ...options });
 }
+
+/** Waits until a Node-side condition holds (e.g. what a page pushed through exposeFunction), bounded. */
+export async function until(what: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${String(what)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** What `self`'s app was handed, in order, as it kept it in localStorage (it outlives the tab). */
+export function history(page: Page, self: string): Promise<string[]> {
+  return page.evaluate((self) => JSON.parse(localStorage.getItem(`history:${self}`) ?? "[]") as string[], self);
+}
+
+/** Bodies m0 … m(n-1). */
+export const range = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`);
+
+/** Store config with no per-user limit, for tests that queue more than 100. */
+export const UNLIMITED = { access: { max_user_offline_messages: [{ acl: "all" as const, value: "infinity" as const }] } };

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launch, newContext, openHarness } from "./browser.ts";
+import { UNLIMITED, history, launch, newContext, openHarness, range, until } from "./browser.ts";
 import type { Received } from "./chat-harness.ts";
 
 const ALICE = "alice@mesh.local";
@@ -26,7 +26,7 @@ afterEach(async () => {
 async function join(self: string, sink?: Received[], unlimited = false): Promise<Page> {
   const page = await openHarness(context);
   if (sink) await page.exposeFunction("onReceived", (r: Received) => void sink.push(r));
-  const config = unlimited ? { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" as const }] } } : undefined;
+  const config = unlimited ? UNLIMITED : undefined;
   await page.evaluate(
     ({ self, config }) => window.harness.startChat({ self, relay: "mesh", store: { config }, history: true }).then((c) => void (window.chat = c)),
     { self, config },
@@ -41,21 +41,6 @@ const send = (page: Page, bodies: string[], extra = "", type = "chat") =>
   );
 
 const count = (page: Page) => page.evaluate((to) => window.chat.store.count(to), BOB);
-
-/** Waits (on the Node side, polling what the app was handed) until `n` messages arrived. */
-async function until(what: () => boolean, ms = 30_000, label = String(what)): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** What bob's app was handed, in order, as it kept it (it outlives the tab). */
-const history = (page: Page, self: string) =>
-  page.evaluate((self) => JSON.parse(localStorage.getItem(`history:${self}`) ?? "[]") as string[], self);
-
-const range = (n: number, p = "m") => Array.from({ length: n }, (_, i) => `${p}${i}`);
 
 describe("local mesh: queue while offline, drain on presence", () => {
   it("queues for offline bob; bob joins and gets every message oldest first, with Offline Storage delay", async () => {

@@ -1,14 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launch, newContext, openHarness } from "./browser.ts";
+import { UNLIMITED, history, launch, newContext, openHarness, range, until } from "./browser.ts";
 import type { Received } from "./chat-harness.ts";
 
 // alice and bob in separate browser contexts (each with its own service
 // worker store), talking through a real Prosody that keeps nothing offline.
 const ALICE = "alice@localhost";
 const BOB = "bob@localhost";
-const unlimited = { access: { max_user_offline_messages: [{ acl: "all" as const, value: "infinity" as const }] } };
 
 let browser: Browser;
 let contexts: BrowserContext[] = [];
@@ -46,17 +45,6 @@ async function login(ctx: BrowserContext, self: string, sink?: Received[], confi
 const send = (page: Page, bodies: string[], extra = "", type = "chat") =>
   page.evaluate(({ bodies, extra, type, to }) => Promise.all(bodies.map((b) => window.chat.send(to, b, extra, type))), { bodies, extra, type, to: BOB });
 const count = (page: Page) => page.evaluate((to) => window.chat.store.count(to), BOB);
-const history = (page: Page) => page.evaluate((self) => JSON.parse(localStorage.getItem(`history:${self}`) ?? "[]") as string[], BOB);
-const range = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
-
-async function until(what: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(what)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("XMPP on a real Prosody (offline storage off): our store is the only storage", () => {
   it("the server bounces a message for offline bob without its body; the relay matches it by id and keeps the copy", async () => {
     const alice = await login(await context(), ALICE);
@@ -82,7 +70,7 @@ describe("XMPP on a real Prosody (offline storage off): our store is the only st
     expect(got.every((r) => r.delay === "Offline Storage" && r.stamp && r.from.startsWith(ALICE))).toBe(true);
     await expect.poll(() => count(alice), { timeout: 30_000 }).toBe(0);
     await expect.poll(() => alice.evaluate(() => window.chat.statuses.filter((s) => s.state === "delivered").length)).toBe(5);
-    expect(await history(bob)).toEqual(range(5));
+    expect(await history(bob, BOB)).toEqual(range(5));
   });
 
   it("2. with `all` at 100, the 101st gives alice's app the resource-constraint error; bob later gets exactly the 100", async () => {
@@ -126,7 +114,7 @@ describe("XMPP on a real Prosody (offline storage off): our store is the only st
   });
 
   it("5. bob drops off in the middle of a 500-message drain and comes back: every message exactly once, in order", async () => {
-    const alice = await login(await context(), ALICE, undefined, unlimited);
+    const alice = await login(await context(), ALICE, undefined, UNLIMITED);
     await send(alice, range(500));
     const bobContext = await context();
     const got: Received[] = [];
@@ -137,13 +125,13 @@ describe("XMPP on a real Prosody (offline storage off): our store is the only st
     await expect.poll(() => alice.evaluate((to) => window.chat.relay.isAvailable(to), BOB)).toBe(false);
     bob = await login(bobContext, BOB, got);
     await expect.poll(() => count(alice), { timeout: 60_000 }).toBe(0);
-    await expect.poll(() => history(bob).then((h) => h.length), { timeout: 30_000 }).toBeGreaterThanOrEqual(500);
-    expect(await history(bob)).toEqual(range(500));
+    await expect.poll(() => history(bob, BOB).then((h) => h.length), { timeout: 30_000 }).toBeGreaterThanOrEqual(500);
+    expect(await history(bob, BOB)).toEqual(range(500));
   });
 
   it("6. alice's tab is closed in the middle of a drain and reopened: nothing lost, nothing doubled", async () => {
     const aliceContext = await context();
-    let alice = await login(aliceContext, ALICE, undefined, unlimited);
+    let alice = await login(aliceContext, ALICE, undefined, UNLIMITED);
     await send(alice, range(500));
     const got: Received[] = [];
     const bob = await login(await context(), BOB, got);
@@ -152,7 +140,7 @@ describe("XMPP on a real Prosody (offline storage off): our store is the only st
     expect(got.length).toBeLessThan(500);
     alice = await login(aliceContext, ALICE);
     await expect.poll(() => count(alice), { timeout: 60_000 }).toBe(0);
-    await expect.poll(() => history(bob).then((h) => h.length), { timeout: 30_000 }).toBeGreaterThanOrEqual(500);
-    expect(await history(bob)).toEqual(range(500));
+    await expect.poll(() => history(bob, BOB).then((h) => h.length), { timeout: 30_000 }).toBeGreaterThanOrEqual(500);
+    expect(await history(bob, BOB)).toEqual(range(500));
   });
 });
