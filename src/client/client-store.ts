@@ -120,6 +120,9 @@ export class ClientStore implements OfflineStoreApi {
   ack(owner: string, keys: RecordKey[]) {
     return this.call("ack", owner, keys);
   }
+  async requeued(owner: string, ids: string[]): Promise<void> {
+    await this.call("requeued", owner, ids);
+  }
   count(owner: string) {
     return this.call("count", owner);
   }

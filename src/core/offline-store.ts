@@ -240,6 +240,18 @@ export class OfflineStore {
     return ids.length;
   }
 
+  /**
+   * Notes that messages a drain sent came back (bounced or unconfirmed) and
+   * stay queued in their place: counted as `requeued`, and told to every tab.
+   */
+  requeued(owner: string, ids: string[]): void {
+    if (!ids.length) return;
+    const bare = bareJid(owner);
+    this.metrics.count("requeued", ids.length);
+    this.events.emit({ type: "requeued", owner: bare, ids });
+    this.scheduleMetricsFlush();
+  }
+
   count(owner: string): Promise<number> {
     return this.options.backend.count(bareJid(owner));
   }

@@ -25,6 +25,7 @@ const RUN: Omit<Runner, "configure"> = {
   pop: (s, owner, limit) => s.pop(owner, limit),
   peek: (s, owner, limit) => s.peek(owner, limit),
   ack: (s, owner, keys) => s.ack(owner, keys),
+  requeued: (s, owner, ids) => (s.requeued(owner, ids), null),
   count: (s, owner) => s.count(owner),
   list: (s, owner, limit) => s.list(owner, limit),
   queues: (s) => s.queues(),

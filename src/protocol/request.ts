@@ -20,6 +20,7 @@ export interface Ops {
   pop: [owner: string, limit?: number];
   peek: [owner: string, limit?: number];
   ack: [owner: string, keys: Array<[string, number, number]>];
+  requeued: [owner: string, ids: string[]];
   count: [owner: string];
   list: [owner: string, limit?: number];
   queues: [];
@@ -49,6 +50,7 @@ export interface Results {
   pop: PoppedMessage[];
   peek: PoppedMessage[];
   ack: number;
+  requeued: null;
   count: number;
   list: ListedMessage[];
   queues: QueueInfo[];
@@ -96,6 +98,7 @@ const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
   pop: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   peek: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
+  requeued: (a) => a.length === 2 && isString(a[0]) && list(a[1], isString, "ids"),
   count: (a) => a.length === 1 && isString(a[0]),
   list: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   queues: (a) => a.length === 0,

@@ -110,6 +110,22 @@ describe("local mesh: queue while offline, drain on presence", () => {
     expect(await count(alice)).toBe(0);
   });
 
+  it("two tabs of alice see bob appear: one drain at a time across tabs (Web Locks), each message sent once", async () => {
+    const [a1, a2] = [await join(ALICE, undefined, true), await join(ALICE, undefined, true)];
+    await send(a1, range(150));
+    await send(a2, range(150).map((m) => `x${m}`));
+    const got: Received[] = [];
+    const bob = await join(BOB, got);
+    await expect.poll(() => count(a1), { timeout: 30_000 }).toBe(0);
+    await until(() => got.length >= 300);
+    const stats = await bob.evaluate(() => ({
+      frames: (window.chat.relay as unknown as { stats: { received: number } }).stats.received,
+      duplicates: window.chat.messenger.inbox.stats.duplicates,
+    }));
+    expect(stats).toEqual({ frames: 300, duplicates: 0 });
+    expect(got.map((r) => r.body)).toEqual([...range(150), ...range(150).map((m) => `x${m}`)]);
+  });
+
   it("bob drops off in the middle of a 500-message drain and comes back: every message once, in order", async () => {
     const alice = await join(ALICE, undefined, true);
     await send(alice, range(500));

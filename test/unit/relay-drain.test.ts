@@ -310,6 +310,8 @@ describe("drain locks and retries", () => {
     const drain = new DrainEngine({ store, relay, locks: new ContextLocks(), retryMs: 5 });
     cleanup.push(() => drain.stop());
     expect(await drain.drain(BOB)).toMatchObject({ delivered: 0, requeued: 2, stop: "unknown" });
+    // What came back is counted as re-queued in the store's metrics.
+    await expect.poll(async () => (await store.store.metricsSnapshot()).counters.requeued).toBe(2);
     // Pipelined: m2 went out with m1, but only a delivered prefix leaves the queue, so both go again.
     await until(() => relay.sent.length === 4 && !drain.isDraining(BOB));
     expect(relay.sent.map(bodyOf)).toEqual(["m1", "m2", "m1", "m2"]);
