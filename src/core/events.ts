@@ -11,25 +11,3 @@ export type StoreEvent =
   | { type: "removed"; owner: string | null; count: number };
 
 export type StoreListener = (event: StoreEvent) => void;
-
-/** A minimal synchronous event hub; a throwing listener does not stop the others. */
-export class EventHub {
-  private readonly listeners = new Set<StoreListener>();
-
-  subscribe(listener: StoreListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event: StoreEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
-  }
-}

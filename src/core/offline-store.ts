@@ -2,7 +2,8 @@ import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
 import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
 import { bounce, type BounceReason } from "./bounce.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
-import { EventHub, type StoreListener } from "./events.ts";
+import type { StoreEvent, StoreListener } from "./events.ts";
+import { Listeners } from "./listeners.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { bareJid } from "./jid.ts";
 import { Metrics, mergeSnapshot, type MetricsSnapshot } from "./metrics.ts";
@@ -69,7 +70,7 @@ function listed(r: OfflineRecord): ListedMessage {
  */
 export class OfflineStore {
   readonly metrics = new Metrics();
-  private readonly events = new EventHub();
+  private readonly events = new Listeners<StoreEvent>();
   private readonly access: AccessPolicy;
   private readonly commits: GroupCommit;
   private readonly now: () => number;
@@ -101,7 +102,7 @@ export class OfflineStore {
 
   /** Listens to store events; returns the unsubscribe function. */
   subscribe(listener: StoreListener): () => void {
-    return this.events.subscribe(listener);
+    return this.events.add(listener);
   }
 
   /**

@@ -11,9 +11,17 @@ export type Prepared =
   | { kind: "store"; element: Element; record: NewRecord }
   | { kind: "drop"; element: Element; reason: DropReason | "expired" };
 
+/**
+ * The XEP-0359 origin-id of a message, if it has one: the id that stays the
+ * same through every retry, by which a receiver drops a redelivery.
+ */
+export function originIdOf(el: Element): string | undefined {
+  return el.getChild("origin-id", NS.sid)?.attrs.id || undefined;
+}
+
 /** The stable id of a message: its XEP-0359 origin-id, added when absent. */
 export function ensureOriginId(el: Element): string {
-  const existing = el.getChild("origin-id", NS.sid)?.attrs.id;
+  const existing = originIdOf(el);
   if (existing) return existing;
   const id = crypto.randomUUID();
   el.append(xml("origin-id", { xmlns: NS.sid, id }));

@@ -4,7 +4,7 @@ import { bareJid } from "../core/jid.ts";
 import type { PoppedMessage } from "../core/offline-store.ts";
 import { readMessage } from "../core/stanza.ts";
 import { defaultLocks, type DrainLocks } from "./drain-locks.ts";
-import { Listeners } from "./listeners.ts";
+import { Listeners } from "../core/listeners.ts";
 import type { Relay, SendOutcome } from "./relay.ts";
 
 /** Prefix of the Web Lock each peer's drain holds: `offline-edge:drain:<bare JID>`. */

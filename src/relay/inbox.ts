@@ -1,7 +1,7 @@
 import type { Element } from "@xmpp/xml";
 import { bareJid } from "../core/jid.ts";
-import { Listeners } from "./listeners.ts";
-import { originIdOf } from "./origin-id.ts";
+import { Listeners } from "../core/listeners.ts";
+import { originIdOf } from "../core/prepare.ts";
 import type { Relay } from "./relay.ts";
 import { openSeenIds, type SeenIds } from "./seen.ts";
 

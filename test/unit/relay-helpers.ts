@@ -4,10 +4,10 @@ import "fake-indexeddb/auto";
 import type { Element } from "@xmpp/xml";
 import type { OfflineStoreApi } from "../../src/client/api.ts";
 import type { OfflineBackend } from "../../src/core/backend.ts";
-import { EventHub } from "../../src/core/events.ts";
+import type { StoreEvent } from "../../src/core/events.ts";
 import { OfflineStore, type OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
-import { Listeners } from "../../src/relay/listeners.ts";
+import { Listeners } from "../../src/core/listeners.ts";
 import { MeshRelay, type MeshOptions } from "../../src/relay/mesh.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../../src/relay/relay.ts";
 
@@ -21,7 +21,7 @@ export interface TestStore extends OfflineStoreApi {
 
 export function storeApi(backend: OfflineBackend = new MemoryBackend(), options: Partial<OfflineStoreOptions> = {}): TestStore {
   const store = new OfflineStore({ backend, ...options });
-  const hub = new EventHub();
+  const hub = new Listeners<StoreEvent>();
   store.subscribe((e) => hub.emit(e));
   let dead = false;
   const calls: Record<string, number> = {};
@@ -48,7 +48,7 @@ export function storeApi(backend: OfflineBackend = new MemoryBackend(), options:
     removeOlderThan: (d) => call("removeOlderThan", () => store.removeOlderThan(d)),
     export: (o) => call("export", () => store.export(o)),
     metrics: () => Promise.reject(new Error("not in tests")),
-    subscribe: (l) => hub.subscribe(l),
+    subscribe: (l) => hub.add(l),
     close: async () => {
       dead = true;
     },

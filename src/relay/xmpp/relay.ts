@@ -2,7 +2,7 @@ import { xml, type Element } from "@xmpp/xml";
 import { InvalidOptionError, MalformedStanzaError, OfflineEdgeError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
-import { Listeners } from "../listeners.ts";
+import { Listeners } from "../../core/listeners.ts";
 import type { PresenceChange, Relay } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./delivery.ts";
 import { randomId } from "./ids.ts";

@@ -1,8 +1,8 @@
 /**
  * A set of listeners for one kind of event. A throwing listener does not
  * stop the others (its error is rethrown on a fresh task, so it still shows
- * up in the console). The relay-side twin of core's `EventHub`, for any
- * event type; the value each listener returns is handed back to the caller.
+ * up in the console). For any event type; the value each listener returns
+ * is handed back to the caller (a relay waits on them before it acks).
  */
 export class Listeners<T, R = void> {
   private readonly set = new Set<(event: T) => R>();
