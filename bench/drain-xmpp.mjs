@@ -51,7 +51,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const ctxA = await env.browser.newContext();
   const alice = await openHarness(ctxA, env.baseUrl);
   await alice.evaluate(async ({ service, n, config }) => {
-    window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: 100 });
+    window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config } });
     await window.chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
   }, { service: ours.wsUrl, n: N, config: unlimited });
   const a = await bobReceives(env, ours.wsUrl, N);

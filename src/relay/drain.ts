@@ -14,7 +14,7 @@ export const DRAIN_LOCK_PREFIX = "offline-edge:drain:";
 export interface DrainOptions {
   store: OfflineStoreApi;
   relay: Relay;
-  /** Messages peeked, sent and acked per batch. Default 50. */
+  /** Messages peeked, sent (pipelined) and acked per batch. Default 200. */
   batchSize?: number;
   /** Retry after this many ms when a drain stopped on `unknown` or a store failure while the peer stayed available; 0 never. Default 5000. */
   retryMs?: number;
@@ -79,7 +79,7 @@ export class DrainEngine {
   constructor(options: DrainOptions) {
     this.store = options.store;
     this.relay = options.relay;
-    this.batchSize = options.batchSize ?? 50;
+    this.batchSize = options.batchSize ?? 200;
     this.retryMs = options.retryMs ?? 5000;
     if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InvalidOptionError("batchSize must be a positive whole number.");
     if (!(this.retryMs >= 0)) throw new InvalidOptionError("retryMs must be a number >= 0.");

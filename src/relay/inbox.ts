@@ -42,6 +42,7 @@ export class Inbox {
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
   private tail: Promise<void> = Promise.resolve();
+  private handedIds: string[] = [];
   /** Resolves at the first listener: until then messages wait, unclaimed (nobody could show them). */
   private listening: Promise<void>;
   private startListening!: () => void;
@@ -74,9 +75,23 @@ export class Inbox {
       }
       this.stats.handed++;
       this.listeners.emit(stanza);
+      if (id !== undefined) this.markHanded(id);
     });
     this.tail = next;
     return next;
+  }
+
+  /**
+   * Tells the seen-set these ids reached the app, batched per task: the
+   * write is issued before the task ends, so a closing page still sends it.
+   */
+  private markHanded(id: string): void {
+    if (this.handedIds.push(id) > 1) return;
+    queueMicrotask(() => {
+      const ids = this.handedIds;
+      this.handedIds = [];
+      this.seen.handed(this.scope, ids).catch(() => undefined); // failing: at worst, one repeat later
+    });
   }
 
   /** A failing seen-set must not lose messages: hand over (a rare duplicate is the lesser harm). */

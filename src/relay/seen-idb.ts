@@ -4,7 +4,8 @@ import type { SeenIds } from "./seen.ts";
 interface SeenDB extends DBSchema {
   seen: {
     key: [scope: string, id: string];
-    value: { scope: string; id: string; at: number };
+    /** `holder` set: claimed by that inbox, not yet handed to its app; absent: handed. */
+    value: { scope: string; id: string; at: number; holder?: string };
     indexes: { byAge: [scope: string, at: number] };
   };
 }
@@ -21,20 +22,44 @@ interface Claim {
 /** Claims between two checks of a scope's size: eviction is amortised, the bound is max plus this. */
 const TRIM_EVERY = 64;
 
+/** Each live inbox holds a Web Lock by this prefix and its holder id, for as long as it runs. */
+const HOLDER_LOCK = "offline-edge:seen-holder:";
+
+/** Holder ids whose inbox is still alive (in any tab), or null where Web Locks do not exist. */
+async function liveHolders(): Promise<Set<string> | null> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return null;
+  const { held = [] } = await locks.query();
+  return new Set(held.map((l) => l.name ?? "").filter((n) => n.startsWith(HOLDER_LOCK)).map((n) => n.slice(HOLDER_LOCK.length)));
+}
+
 /**
  * Seen ids in their own small IndexedDB database, apart from the offline
  * store: they survive a reload, and all tabs of the origin share them.
  * A claim is a check and insert inside one readwrite transaction, so two
  * tabs claiming one id get one true between them. Oldest ids go first past
  * `maxPerScope`.
+ *
+ * Two phases, so a tab that dies between claiming and handing over loses
+ * nothing: a claim records the id as held by this instance (which keeps a
+ * Web Lock while it lives); `handed` then marks it handed. A later claim of
+ * an id still held by an instance that is gone succeeds again.
  */
 export class IdbSeenIds implements SeenIds {
   private db: Promise<IDBPDatabase<SeenDB>> | null = null;
   private readonly sinceTrim = new Map<string, number>();
   private pending: Claim[] = [];
   private running = false;
+  private readonly holder = crypto.randomUUID();
+  private releaseHolder: () => void = () => undefined;
 
-  constructor(private readonly options: { name: string; maxPerScope: number }) {}
+  constructor(private readonly options: { name: string; maxPerScope: number }) {
+    const locks = globalThis.navigator?.locks;
+    if (locks) {
+      const held = new Promise<void>((resolve) => (this.releaseHolder = resolve));
+      void locks.request(HOLDER_LOCK + this.holder, () => held).catch(() => undefined);
+    }
+  }
 
   private open(): Promise<IDBPDatabase<SeenDB>> {
     this.db ??= openDB<SeenDB>(this.options.name, 1, {
@@ -73,16 +98,17 @@ export class IdbSeenIds implements SeenIds {
   }
 
   private async commit(batch: Claim[]): Promise<boolean[]> {
+    const live = await liveHolders();
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
     const tx: Tx = (await this.open()).transaction(["seen"], "readwrite", { durability: "relaxed" });
-    const known = await Promise.all(batch.map((c) => tx.store.getKey([c.scope, c.id])));
+    const known = await Promise.all(batch.map((c) => tx.store.get([c.scope, c.id])));
     const taken = new Set<string>();
     const now = Date.now();
     const fresh = batch.map((c, i) => {
       const key = `${c.scope}\n${c.id}`;
-      if (known[i] !== undefined || taken.has(key)) return false;
+      if (taken.has(key) || !this.claimable(known[i], live)) return false;
       taken.add(key);
-      void tx.store.put({ scope: c.scope, id: c.id, at: now });
+      void tx.store.put({ scope: c.scope, id: c.id, at: now, holder: this.holder });
       return true;
     });
     for (const scope of new Set(batch.filter((_, i) => fresh[i]).map((c) => c.scope))) {
@@ -92,6 +118,26 @@ export class IdbSeenIds implements SeenIds {
     }
     await tx.done;
     return fresh;
+  }
+
+  /** Free, or held (not handed) by an inbox that no longer lives. Without Web Locks, a held id stays held. */
+  private claimable(rec: SeenDB["seen"]["value"] | undefined, live: Set<string> | null): boolean {
+    if (!rec) return true;
+    if (rec.holder === undefined || rec.holder === this.holder || live === null) return false;
+    return !live.has(rec.holder);
+  }
+
+  /**
+   * Marks claimed ids handed to the app. Called right after the handover, in
+   * the same task, so the transaction is issued before a closing page stops.
+   */
+  handed(scope: string, ids: string[]): Promise<void> {
+    return this.open().then(async (db) => {
+      const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
+      const now = Date.now();
+      for (const id of ids) void tx.store.put({ scope, id, at: now });
+      await tx.done;
+    });
   }
 
   /** Forgets a scope's oldest ids past the bound, in the claim's transaction. */
@@ -107,6 +153,7 @@ export class IdbSeenIds implements SeenIds {
   }
 
   close(): void {
+    this.releaseHolder();
     const db = this.db;
     this.db = null;
     void db?.then((d) => d.close()).catch(() => undefined);

@@ -11,8 +11,10 @@ export const DEFAULT_MAX_SEEN = 10_000;
  * gets true.
  */
 export interface SeenIds {
-  /** Records the id as seen; true when it was not seen before. */
+  /** Records the id as taken by this receiver; true when nobody had it (or its taker died before handing it over). */
   claim(scope: string, id: string): Promise<boolean>;
+  /** The claimed ids are now with the app. */
+  handed(scope: string, ids: string[]): Promise<void>;
   close(): void;
 }
 
@@ -50,6 +52,8 @@ export class MemorySeenIds implements SeenIds {
     }
     return true;
   }
+
+  async handed(): Promise<void> {}
 
   close(): void {
     this.scopes.clear();

@@ -54,7 +54,7 @@ export async function startChat(o: ChatOptions) {
           password: o.password ?? "secret",
           mechanism: "PLAIN",
         });
-  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch ?? 50, retryMs: 500 } });
+  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch, retryMs: 500 } });
   const chat = {
     store,
     relay,

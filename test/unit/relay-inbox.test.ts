@@ -101,7 +101,11 @@ describe("inbox", () => {
   it("falls back to memory without IndexedDB, and hands over when the seen-set fails", async () => {
     vi.stubGlobal("indexedDB", undefined);
     expect(openSeenIds()).toBeInstanceOf(MemorySeenIds);
-    const broken: SeenIds = { claim: () => Promise.reject(new Error("disk full")), close: () => {} };
+    const broken: SeenIds = {
+      claim: () => Promise.reject(new Error("disk full")),
+      handed: () => Promise.reject(new Error("disk full")),
+      close: () => {},
+    };
     const relay = new FakeRelay(BOB);
     const got: Element[] = [];
     inbox(relay, broken, got);

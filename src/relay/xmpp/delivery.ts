@@ -72,6 +72,8 @@ export class DeliveryTracker {
   private readonly byId = new Map<string, InFlight>();
   private readonly byWire = new Map<Element, InFlight>();
   private readonly retained = new Map<string, Retained>();
+  /** Peers that have answered a receipt: for them, no receipt means not delivered. */
+  private readonly receiptPeers = new Set<string>();
 
   constructor(private readonly options: DeliveryOptions) {}
 
@@ -104,10 +106,14 @@ export class DeliveryTracker {
     if (!this.isPending(entry) || entry.confirmed) return;
     entry.confirmed = true;
     clearTimeout(entry.timer);
-    // A message that asked for a receipt waits for it; the confirmation stands only if none comes.
-    const wait = this.options.graceMs + (wantsReceipt(entry.kept) ? this.options.receiptTimeoutMs : 0);
+    // A message that asked for a receipt waits for it. If none comes: from a
+    // peer that answers receipts, that means its app never got it (unknown,
+    // so it stays queued); from one that never does, the confirmation stands.
+    const receipt = wantsReceipt(entry.kept);
+    const wait = this.options.graceMs + (receipt ? this.options.receiptTimeoutMs : 0);
     entry.timer = setTimeout(() => {
       if (!this.isPending(entry)) return;
+      if (receipt && this.receiptPeers.has(entry.peer)) return this.unknown(entry, "no receipt from the peer");
       this.settle(entry, { status: "delivered", via, id: entry.id, stanza: entry.kept });
       this.retain(entry, via);
     }, wait);
@@ -171,10 +177,21 @@ export class DeliveryTracker {
     return true;
   }
 
+  /**
+   * The peer went unavailable: a message the server took for it but that it
+   * never confirmed with a receipt will not be confirmed now (unknown).
+   */
+  peerGone(peer: string): void {
+    for (const entry of [...this.byId.values()]) {
+      if (entry.peer === peer && entry.confirmed && wantsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
+    }
+  }
+
   /** An incoming XEP-0184 `<received id=…/>` from `from`. */
   receipt(id: string, from: string | undefined): void {
     const entry = this.byId.get(id);
     if (entry && sameBare(from, entry.peer)) {
+      this.receiptPeers.add(entry.peer);
       this.settle(entry, { status: "delivered", via: "receipt", id, stanza: entry.kept });
       return;
     }

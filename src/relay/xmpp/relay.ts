@@ -100,7 +100,10 @@ export class XmppRelay implements Relay {
       ownDomain: () => (this.selfJid ? parseAddress(this.selfJid).domain : ""),
     });
     this.selfJid = client.jid ? bareJid(client.jid.toString()) : "";
-    this.presence = new PresenceTracker((c) => this.presenceEvents.emit(c), client.status === "online");
+    this.presence = new PresenceTracker((c) => {
+      if (!c.available) this.delivery.peerGone(c.peer);
+      this.presenceEvents.emit(c);
+    }, client.status === "online");
 
     this.listen(client, "stanza", (stanza: Element) => this.onStanza(stanza));
     this.listen(client, "nonza", (nonza: Element) => this.onNonza(nonza));

@@ -113,8 +113,10 @@ export interface XmppRelayOptions {
    * A message that asks for a XEP-0184 receipt is `delivered` on the
    * receipt: the server's ack alone only proves the server took it (a peer
    * closing its tab may have acked on the wire what its app never got). If
-   * no receipt comes within this many ms after the ack, the ack stands
-   * (peers that never answer receipts). Default 10000.
+   * no receipt comes within this many ms after the ack, or the peer leaves
+   * first: `unknown` when the peer has answered receipts before (so the
+   * message stays queued, and the peer drops it if it did get it), else the
+   * ack stands (peers that never answer receipts). Default 10000.
    */
   receiptTimeoutMs?: number;
   /**
