@@ -7,4 +7,9 @@ bash scripts/setup.sh --system
 echo "== type check"; npx tsc --noEmit
 echo "== lint"; npx eslint .
 echo "== build"; npx vite build --logLevel warn
-echo "== tests"; npx vitest run "$@"
+echo "== tests"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+# One closing line any CI reads: "N passed, N failed".
+node -e 'const r = require("./test-results/vitest.json"); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' || true
+exit "$status"
