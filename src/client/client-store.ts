@@ -164,6 +164,7 @@ export class ClientStore implements OfflineStoreApi {
 }
 
 let measures = 0;
+const measureNames = new Set<string>();
 
 /**
  * Leaves a User Timing measure. The browser buffers them until cleared: ours
@@ -171,9 +172,8 @@ let measures = 0;
  * Performance panel recording still sees every one as it happens).
  */
 function measure(name: string, start: number, mode: StoreMode): void {
-  if (++measures % 1000 === 0) {
-    for (const n of ["offline-edge:write", "offline-edge:write-batch", "offline-edge:pop", "offline-edge:peek", "offline-edge:ack"]) performance.clearMeasures(n);
-  }
+  if (++measures % 1000 === 0) for (const n of measureNames) performance.clearMeasures(n);
+  measureNames.add(name);
   performance.measure(name, { start, detail: { mode } });
 }
 

@@ -48,6 +48,24 @@ function specMatches(spec: AclSpec, local: string, domain: string): boolean {
   return true;
 }
 
+const SPEC_FIELDS = ["user", "server", "user_regexp", "server_regexp", "user_glob"] as const;
+
+/** Every field a string, every pattern compiles; unknown fields refused. */
+function checkSpec(spec: unknown, acl: string): void {
+  if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(`ACL ${acl}: each entry must be an object.`);
+  for (const [k, v] of Object.entries(spec)) {
+    if (!(SPEC_FIELDS as readonly string[]).includes(k)) throw new InvalidOptionError(`ACL ${acl}: unknown field ${k}.`);
+    if (typeof v !== "string") throw new InvalidOptionError(`ACL ${acl}: ${k} must be a string.`);
+    if (k.endsWith("_regexp")) {
+      try {
+        new RegExp(v);
+      } catch {
+        throw new InvalidOptionError(`ACL ${acl}: ${k} is not a valid pattern.`);
+      }
+    }
+  }
+}
+
 function checkValue(value: LimitValue, rule: string): void {
   if (value === "infinity") return;
   if (!Number.isInteger(value) || value < 0) {
@@ -69,12 +87,16 @@ export class AccessPolicy {
   ) {
     for (const [name, entries] of Object.entries(rules)) {
       if (!Array.isArray(entries)) throw new InvalidOptionError(`Access rule ${name} must be a list.`);
-      for (const e of entries) checkValue(e.value, name);
+      for (const e of entries) {
+        if (typeof e !== "object" || e === null || typeof e.acl !== "string") {
+          throw new InvalidOptionError(`Access rule ${name}: each entry needs an acl name.`);
+        }
+        checkValue(e.value, name);
+      }
     }
     for (const [name, specs] of Object.entries(acl)) {
       if (!Array.isArray(specs)) throw new InvalidOptionError(`ACL ${name} must be a list.`);
-      // Compile once here so that a bad pattern fails at configuration time.
-      for (const s of specs) specMatches(s, "", "");
+      for (const spec of specs) checkSpec(spec, name); // a bad pattern fails here, not on a write
     }
   }
 
@@ -85,7 +107,13 @@ export class AccessPolicy {
     const at = bare.indexOf("@");
     const local = at === -1 ? "" : bare.slice(0, at);
     const domain = bare.slice(at + 1);
-    return (this.acl[aclName] ?? []).some((s) => specMatches(s, local, domain));
+    const specs = Object.hasOwn(this.acl, aclName) ? this.acl[aclName]! : [];
+    return specs.some((s) => specMatches(s, local, domain));
+  }
+
+  /** Whether a rule of this name is defined. */
+  has(ruleName: string): boolean {
+    return Object.hasOwn(this.rules, ruleName);
   }
 
   /** The limit for a bare JID under the named rule; `Infinity` when nothing matches. */
@@ -93,7 +121,8 @@ export class AccessPolicy {
     const key = `${ruleName}\u0000${bare}`;
     let v = this.cache.get(key);
     if (v === undefined) {
-      const hit = (this.rules[ruleName] ?? []).find((r) => this.matches(r.acl, bare));
+      const entries = Object.hasOwn(this.rules, ruleName) ? this.rules[ruleName]! : [];
+      const hit = entries.find((r) => this.matches(r.acl, bare));
       v = !hit || hit.value === "infinity" ? Infinity : hit.value;
       if (this.cache.size >= 10_000) this.cache.clear(); // bound memory on many users
       this.cache.set(key, v);

@@ -83,6 +83,10 @@ export class OfflineStore {
       throw new InvalidOptionError(`Unknown mode ${String(options.mode)}.`);
     }
     this.access = new AccessPolicy(options.acl, options.access);
+    const rule = options.accessMaxUserMessages;
+    if (rule !== undefined && (typeof rule !== "string" || !this.access.has(rule))) {
+      throw new InvalidOptionError(`accessMaxUserMessages names no access rule: ${JSON.stringify(rule)}.`);
+    }
     this.commits = new GroupCommit(options.backend, this.metrics);
     this.now = options.now ?? Date.now;
   }
@@ -200,14 +204,9 @@ export class OfflineStore {
   private async read(owner: string, limit: number | undefined, remove: boolean): Promise<PoppedMessage[]> {
     const now = this.now();
     const started = performance.now();
-    const delta = remove ? this.metrics.takeDelta() : undefined;
-    let result;
-    try {
-      result = await this.options.backend.read(owner, { now, limit, remove }, delta);
-    } catch (e) {
-      if (delta) this.metrics.restore(delta);
-      throw e;
-    }
+    const result = remove
+      ? await this.withDelta((delta) => this.options.backend.read(owner, { now, limit, remove }, delta))
+      : await this.options.backend.read(owner, { now, limit, remove });
     if (remove) this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
     // A peek skips expired messages; purge them so they do not sit in the queue and its count.
     else if (result.expired > 0) void this.removeExpired().catch(() => undefined);
@@ -236,7 +235,7 @@ export class OfflineStore {
   async ack(owner: string, keys: RecordKey[]): Promise<number> {
     const bare = bareJid(owner);
     const started = performance.now();
-    const ids = await this.options.backend.remove(bare, keys, this.metrics.takeDelta());
+    const ids = await this.withDelta((delta) => this.options.backend.remove(bare, keys, delta));
     this.afterPop(bare, ids, 0, performance.now() - started);
     return ids.length;
   }
@@ -275,7 +274,7 @@ export class OfflineStore {
   }
 
   async removeExpired(): Promise<number> {
-    const n = await this.options.backend.removeExpired(this.now(), this.metrics.takeDelta());
+    const n = await this.withDelta((delta) => this.options.backend.removeExpired(this.now(), delta));
     if (n) this.events.emit({ type: "expired", owner: null, count: n });
     return n;
   }
@@ -293,6 +292,17 @@ export class OfflineStore {
     return { owner: bare, exported: new Date(this.now()).toISOString(), messages: await this.list(bare) };
   }
 
+  /** Runs a backend call that persists the pending metrics; puts them back if it fails. */
+  private async withDelta<T>(run: (delta: MetricsSnapshot) => Promise<T>): Promise<T> {
+    const delta = this.metrics.takeDelta();
+    try {
+      return await run(delta);
+    } catch (e) {
+      this.metrics.restore(delta);
+      throw e;
+    }
+  }
+
   /** Persisted totals plus what this instance has not persisted yet. */
   async metricsSnapshot(): Promise<MetricsSnapshot> {
     const saved = await this.options.backend.loadMetrics();
@@ -301,13 +311,7 @@ export class OfflineStore {
 
   /** Persists pending metric deltas now. */
   async flushMetrics(): Promise<void> {
-    const delta = this.metrics.takeDelta();
-    try {
-      await this.options.backend.saveMetrics(delta);
-    } catch (e) {
-      this.metrics.restore(delta);
-      throw e;
-    }
+    await this.withDelta((delta) => this.options.backend.saveMetrics(delta));
   }
 
   // Latencies are only known after a transaction: persist them soon after.

@@ -19,7 +19,7 @@ const KEYS: Record<keyof StoreConfig, (v: unknown) => boolean> = {
  */
 export function parseConfig(data: Record<string, unknown>): StoreConfig {
   for (const [k, v] of Object.entries(data)) {
-    const check = KEYS[k as keyof StoreConfig];
+    const check = Object.hasOwn(KEYS, k) ? KEYS[k as keyof StoreConfig] : undefined;
     if (!check) throw new InvalidOptionError(`Unknown store option ${JSON.stringify(k)}.`);
     if (v !== undefined && !check(v)) throw new InvalidOptionError(`Bad value for store option ${k}.`);
   }

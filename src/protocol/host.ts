@@ -58,7 +58,12 @@ export class StoreHost {
   private outbox: StoreEvent[] = [];
 
   constructor(private readonly backend: OfflineBackend) {
-    this.ready = backend.loadSettings().then((saved) => this.adopt(this.build((saved as StoreConfig | null) ?? {})));
+    // Saved settings that cannot be read or no longer pass: run on defaults rather than refuse every request.
+    this.ready = backend
+      .loadSettings()
+      .then((saved) => this.build((saved as StoreConfig | null) ?? {}))
+      .catch(() => this.build({}))
+      .then((store) => this.adopt(store));
   }
 
   private build(config: StoreConfig): OfflineStore {

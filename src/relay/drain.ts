@@ -113,6 +113,7 @@ export class DrainEngine {
    * with the totals, or null when nothing ran (stopped).
    */
   drain(peer: string): Promise<DrainReport | null> {
+    if (this.stopped) return Promise.resolve(null);
     const bare = bareJid(peer);
     const running = this.runs.get(bare);
     if (running) {

@@ -86,12 +86,13 @@ export class Inbox {
    * write is issued before the task ends, so a closing page still sends it.
    */
   private markHanded(id: string): void {
-    if (this.handedIds.push(id) > 1) return;
-    queueMicrotask(() => {
-      const ids = this.handedIds;
-      this.handedIds = [];
-      this.seen.handed(this.scope, ids).catch(() => undefined); // failing: at worst, one repeat later
-    });
+    if (this.handedIds.push(id) === 1) queueMicrotask(() => this.flushHanded());
+  }
+
+  private flushHanded(): void {
+    const ids = this.handedIds;
+    this.handedIds = [];
+    if (ids.length) this.seen.handed(this.scope, ids).catch(() => undefined); // failing: at worst, one repeat later
   }
 
   /** A failing seen-set must not lose messages: hand over (a rare duplicate is the lesser harm). */
@@ -107,6 +108,7 @@ export class Inbox {
   close(): void {
     this.unsubscribe();
     this.listeners.clear();
+    this.flushHanded(); // before the seen-set lets go of its claims
     if (this.ownSeen) this.seen.close();
   }
 }

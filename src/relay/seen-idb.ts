@@ -51,6 +51,8 @@ export class IdbSeenIds implements SeenIds {
   private pending: Claim[] = [];
   private running = false;
   private readonly holder = crypto.randomUUID();
+  private closed = false;
+  private writes: Promise<void> = Promise.resolve();
   private releaseHolder: () => void = () => undefined;
 
   constructor(private readonly options: { name: string; maxPerScope: number }) {
@@ -97,11 +99,15 @@ export class IdbSeenIds implements SeenIds {
     this.running = false;
   }
 
-  private async commit(batch: Claim[]): Promise<boolean[]> {
-    const live = await liveHolders();
+  private async commit(batch: Claim[], live?: Set<string> | null): Promise<boolean[]> {
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
     const tx: Tx = (await this.open()).transaction(["seen"], "readwrite", { durability: "relaxed" });
     const known = await Promise.all(batch.map((c) => tx.store.get([c.scope, c.id])));
+    // Ids held by another inbox: ask which inboxes live (outside a transaction), then decide again.
+    if (live === undefined && known.some((r) => r?.holder !== undefined && r.holder !== this.holder)) {
+      await tx.done;
+      return this.commit(batch, await liveHolders());
+    }
     const taken = new Set<string>();
     const now = Date.now();
     const fresh = batch.map((c, i) => {
@@ -121,9 +127,9 @@ export class IdbSeenIds implements SeenIds {
   }
 
   /** Free, or held (not handed) by an inbox that no longer lives. Without Web Locks, a held id stays held. */
-  private claimable(rec: SeenDB["seen"]["value"] | undefined, live: Set<string> | null): boolean {
+  private claimable(rec: SeenDB["seen"]["value"] | undefined, live: Set<string> | null | undefined): boolean {
     if (!rec) return true;
-    if (rec.holder === undefined || rec.holder === this.holder || live === null) return false;
+    if (rec.holder === undefined || rec.holder === this.holder || !live) return false;
     return !live.has(rec.holder);
   }
 
@@ -132,12 +138,15 @@ export class IdbSeenIds implements SeenIds {
    * the same task, so the transaction is issued before a closing page stops.
    */
   handed(scope: string, ids: string[]): Promise<void> {
-    return this.open().then(async (db) => {
+    if (this.closed) return Promise.resolve();
+    const write = this.open().then(async (db) => {
       const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
       const now = Date.now();
       for (const id of ids) void tx.store.put({ scope, id, at: now });
       await tx.done;
     });
+    this.writes = this.writes.then(() => write).catch(() => undefined);
+    return write;
   }
 
   /** Forgets a scope's oldest ids past the bound, in the claim's transaction. */
@@ -152,10 +161,14 @@ export class IdbSeenIds implements SeenIds {
     }
   }
 
+  /** Lets go once the pending "handed" writes are done, so no claim is released before it is marked. */
   close(): void {
-    this.releaseHolder();
+    this.closed = true;
     const db = this.db;
     this.db = null;
-    void db?.then((d) => d.close()).catch(() => undefined);
+    void this.writes.finally(() => {
+      this.releaseHolder();
+      void db?.then((d) => d.close()).catch(() => undefined);
+    });
   }
 }

@@ -101,7 +101,12 @@ export class IndexedDBBackend implements OfflineBackend {
       count.set(g.owner, n - replaced.length + g.records.length);
       stored += g.records.length;
     }
-    for (const [owner, c] of count) void countsStore.put({ owner, count: c });
+    // Only counters that changed; an empty queue has no counter row (as adjustCount keeps it).
+    owners.forEach((owner, i) => {
+      const c = count.get(owner)!;
+      if (c === (counts[i]?.count ?? 0)) return;
+      void (c > 0 ? countsStore.put({ owner, count: c }) : countsStore.delete(owner));
+    });
     void tx.objectStore("meta").put({ key: "seq", value: seq });
     await this.addMetrics(tx, tallied(metrics, { stored, refused }));
     await tx.done;
@@ -166,7 +171,8 @@ export class IndexedDBBackend implements OfflineBackend {
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
     const tx = await this.tx("relaxed");
     const store = tx.objectStore("messages");
-    const mine = keys.filter((k) => k[0] === owner);
+    // Each key once: a repeated key must not count a record twice.
+    const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
     const present = (await Promise.all(mine.map((k) => store.get(k)))).filter((r) => r !== undefined);
     for (const r of present) void store.delete([r.owner, r.ts, r.seq]);
     if (present.length) await this.adjustCount(tx, owner, -present.length);

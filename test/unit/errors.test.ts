@@ -89,3 +89,12 @@ describe.each(BACKENDS)("bad input leaves the store unchanged (%s)", (_name, bac
     expect(() => makeStore(backend(), { maxStanzaBytes: 0 })).toThrow(/maxStanzaBytes/);
   });
 });
+
+describe("store configuration from a channel", () => {
+  it("refuses inherited or unknown option names", async () => {
+    const { parseConfig } = await import("../../src/protocol/config.ts");
+    expect(() => parseConfig({ toString: "x" })).toThrow(/Unknown store option/);
+    expect(() => parseConfig({ constructor: {} })).toThrow(/Unknown store option/);
+    expect(parseConfig({ mode: "stub" })).toEqual({ mode: "stub" });
+  });
+});

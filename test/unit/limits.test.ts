@@ -95,3 +95,32 @@ describe.each(BACKENDS)("per-user limits (%s)", (_name, backend) => {
     expect((await store.write(many(1)))[0]!.status).toBe("bounced");
   });
 });
+
+describe("bad access configuration fails at configuration time", () => {
+  it.each([
+    ["a bad pattern after a good field", { acl: { boss: [{ user: "boss", server_regexp: "(" }] } }],
+    ["an unknown ACL field", { acl: { boss: [{ nick: "boss" }] } }],
+    ["a non-string field", { acl: { boss: [{ user: 7 }] } }],
+    ["an entry with no acl name", { access: { max_user_offline_messages: [{ value: 5 }] } }],
+    ["a rule name that is not a rule", { accessMaxUserMessages: "constructor" }],
+  ])("%s", (_what, options) => {
+    expect(() => makeStore(BACKENDS[0]![1](), options as never)).toThrow(/ACL|access|rule/i);
+  });
+});
+
+describe.each(BACKENDS)("queue bookkeeping (%s)", (_name, backend) => {
+  it("a refused write to a new address leaves no empty queue behind", async () => {
+    const store = makeStore(backend(), { access: { max_user_offline_messages: [{ acl: "all", value: 0 }] } });
+    await store.write(many(1, "zed@localhost"));
+    expect(await store.queues()).toEqual([]);
+  });
+
+  it("acking one key several times removes and counts it once", async () => {
+    const store = makeStore(backend());
+    await store.write(many(3));
+    const [first] = await store.peek("bob@localhost", 1);
+    expect(await store.ack("bob@localhost", [first!.key, first!.key, first!.key])).toBe(1);
+    expect(await store.count("bob@localhost")).toBe(2);
+    expect((await store.list("bob@localhost")).length).toBe(2);
+  });
+});

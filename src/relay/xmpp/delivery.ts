@@ -182,6 +182,7 @@ export class DeliveryTracker {
    * never confirmed with a receipt will not be confirmed now (unknown).
    */
   peerGone(peer: string): void {
+    this.receiptPeers.delete(peer); // its next session proves receipts anew
     for (const entry of [...this.byId.values()]) {
       if (entry.peer === peer && entry.confirmed && wantsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
     }
