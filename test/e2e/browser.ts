@@ -53,3 +53,19 @@ export const range = (n: number): string[] => Array.from({ length: n }, (_, i) =
 
 /** Store config with no per-user limit, for tests that queue more than 100. */
 export const UNLIMITED = { access: { max_user_offline_messages: [{ acl: "all" as const, value: "infinity" as const }] } };
+
+/** Sends the four kinds of message the store must not keep (headline, error, groupchat, chat state only); their states. */
+export function sendUnstorable(page: Page, to: string, chatState = "composing") {
+  return page.evaluate(
+    ({ to, chatState }) => {
+      const raw = (type: string, inner: string) => window.chat.messenger.send(`<message type='${type}' to='${to}'>${inner}</message>`);
+      return Promise.all([
+        raw("headline", "<body>news</body>"),
+        raw("error", "<body>err</body>"),
+        raw("groupchat", "<body>room</body>"),
+        raw("chat", `<${chatState} xmlns='http://jabber.org/protocol/chatstates'/>`),
+      ]);
+    },
+    { to, chatState },
+  );
+}

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { UNLIMITED, history, launch, newContext, openHarness, range, until } from "./browser.ts";
+import { UNLIMITED, history, launch, newContext, openHarness, range, sendUnstorable, until } from "./browser.ts";
 import type { Received } from "./chat-harness.ts";
 
 const ALICE = "alice@mesh.local";
@@ -92,15 +92,7 @@ describe("local mesh: queue while offline, drain on presence", () => {
 
   it("headline, error, groupchat (option off) and chat-state-only messages are not stored", async () => {
     const alice = await join(ALICE);
-    const states = await alice.evaluate((to) => {
-      const raw = (type: string, inner: string) => window.chat.messenger.send(`<message type='${type}' to='${to}'>${inner}</message>`);
-      return Promise.all([
-        raw("headline", "<body>news</body>"),
-        raw("error", "<body>err</body>"),
-        raw("groupchat", "<body>room</body>"),
-        raw("chat", "<composing xmlns='http://jabber.org/protocol/chatstates'/>"),
-      ]);
-    }, BOB);
+    const states = await sendUnstorable(alice, BOB, "composing");
     expect(states.map((s) => [s.state, s.reason])).toEqual([
       ["dropped", "type"],
       ["dropped", "type"],

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { UNLIMITED, history, launch, newContext, openHarness, range, until } from "./browser.ts";
+import { UNLIMITED, history, launch, newContext, openHarness, range, sendUnstorable, until } from "./browser.ts";
 import type { Received } from "./chat-harness.ts";
 
 // alice and bob in separate browser contexts (each with its own service
@@ -100,15 +100,7 @@ describe("XMPP on a real Prosody (offline storage off): our store is the only st
 
   it("4. headline, error, groupchat (option off) and chat-state-only messages are not stored", async () => {
     const alice = await login(await context(), ALICE);
-    const states = await alice.evaluate((to) => {
-      const raw = (type: string, inner: string) => window.chat.messenger.send(`<message type='${type}' to='${to}'>${inner}</message>`);
-      return Promise.all([
-        raw("headline", "<body>news</body>"),
-        raw("error", "<body>err</body>"),
-        raw("groupchat", "<body>room</body>"),
-        raw("chat", "<active xmlns='http://jabber.org/protocol/chatstates'/>"),
-      ]);
-    }, BOB);
+    const states = await sendUnstorable(alice, BOB, "active");
     expect(states.map((s) => s.state)).toEqual(["dropped", "dropped", "dropped", "dropped"]);
     expect(await count(alice)).toBe(0);
   });
