@@ -1,4 +1,4 @@
-import { InvalidRequestError, OfflineEdgeError, reviveError } from "../core/errors.ts";
+import { InvalidRequestError, reviveError } from "../core/errors.ts";
 import type { WriteResult } from "../core/offline-store.ts";
 import type { StoreEvent, StoreListener } from "../core/events.ts";
 import type { RecordKey } from "../core/record.ts";
@@ -175,13 +175,4 @@ function measure(name: string, start: number, mode: StoreMode): void {
   if (++measures % 1000 === 0) for (const n of measureNames) performance.clearMeasures(n);
   measureNames.add(name);
   performance.measure(name, { start, detail: { mode } });
-}
-
-/** Rejects with a typed `timeout` error when a promise takes longer than `ms`. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OfflineEdgeError("timeout", `${what} did not answer within ${ms} ms.`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

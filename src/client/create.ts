@@ -4,7 +4,8 @@ import { IndexedDBBackend } from "../storage/indexeddb.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { StoreHost } from "../protocol/host.ts";
 import type { Reply } from "../protocol/request.ts";
-import { ClientStore, withTimeout, type Transport } from "./client-store.ts";
+import { withTimeout } from "../core/timeout.ts";
+import { ClientStore, type Transport } from "./client-store.ts";
 
 export interface CreateOfflineStoreOptions {
   /** The service worker script. Default `/sw.js` (the one this package's vite build emits). */

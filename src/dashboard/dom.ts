@@ -11,7 +11,7 @@ export type Child = Node | string | null | undefined | false;
 export interface ElementProps {
   class?: string;
   /** Attributes, set with `setAttribute`. Event-handler attributes (`on…`) are refused. */
-  attrs?: Record<string, string>;
+  attrs?: Record<string, string | undefined>;
   onClick?: (event: Event) => void;
 }
 
@@ -25,7 +25,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   if (props.class) el.className = props.class;
   for (const [name, value] of Object.entries(props.attrs ?? {})) {
     if (/^on/i.test(name)) throw new Error(`Refusing event-handler attribute ${name}.`);
-    el.setAttribute(name, value);
+    if (value !== undefined) el.setAttribute(name, value);
   }
   if (props.onClick) el.addEventListener("click", props.onClick);
   append(el, ...children);

@@ -1,35 +1,12 @@
 /**
- * The demo's only way to build DOM: elements from tag names, text as text
- * nodes. There is no HTML-string path, so message bodies and JIDs can never
- * become markup.
+ * The demo builds DOM only with the dashboard's text-only `h` (elements from
+ * tag names, text as text nodes, no HTML-string path), so message bodies and
+ * JIDs can never become markup. Demo-only helpers live here.
  */
 
-export type Child = Node | string | null | undefined | false;
+import { h, type Child } from "../dashboard/dom.ts";
 
-export interface Props {
-  class?: string;
-  /** Attributes via setAttribute; event-handler attributes (`on…`) are refused. */
-  attrs?: Record<string, string | undefined>;
-}
-
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (props.class) el.className = props.class;
-  for (const [name, value] of Object.entries(props.attrs ?? {})) {
-    if (/^on/i.test(name)) throw new Error(`Refusing event-handler attribute ${name}.`);
-    if (value !== undefined) el.setAttribute(name, value);
-  }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === "string" ? document.createTextNode(c) : c);
-  }
-  return el;
-}
-
-/** Sets text only when it changed (keeps layout and screen readers calm). */
-export function setText(el: Element, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
-}
+export { h, setText, type Child } from "../dashboard/dom.ts";
 
 /** A stable colour for a JID's avatar, from a small neutral-friendly palette. */
 export function avatarColor(jid: string): string {

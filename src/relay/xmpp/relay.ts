@@ -1,4 +1,5 @@
 import { xml, type Element } from "@xmpp/xml";
+import { withTimeout } from "../../core/timeout.ts";
 import { InvalidOptionError, MalformedStanzaError, OfflineEdgeError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
@@ -22,15 +23,6 @@ export interface OwnedClient {
   /** Priority of the initial presence the relay sends on every fresh session. */
   priority: number;
   startTimeoutMs: number;
-}
-
-/** Rejects with an `OfflineEdgeError("timeout")` if `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OfflineEdgeError("timeout", `${what} took longer than ${ms} ms.`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function checkNumber(name: string, value: number, min: number): number {
