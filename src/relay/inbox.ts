@@ -42,6 +42,7 @@ export class Inbox {
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
   private tail: Promise<void> = Promise.resolve();
+  private closed = false;
   private handedIds: string[] = [];
   /** Resolves at the first listener: until then messages wait, unclaimed (nobody could show them). */
   private listening: Promise<void>;
@@ -69,6 +70,12 @@ export class Inbox {
     const claimed = this.listening.then(() => (id === undefined ? true : this.claim(id)));
     const next = this.tail.then(async () => {
       const fresh = await claimed;
+      // Closed before its turn: not handed, so the relay must not confirm it (the sender keeps it),
+      // and our claim goes, so another inbox sharing the seen-set may take it.
+      if (this.closed) {
+        if (fresh && id !== undefined) void this.seen.release?.(this.scope, [id]).catch(() => undefined);
+        throw new Error("The inbox closed before this message was handed over.");
+      }
       if (!fresh) {
         this.stats.duplicates++;
         return;
@@ -77,7 +84,7 @@ export class Inbox {
       this.listeners.emit(stanza);
       if (id !== undefined) this.markHanded(id);
     });
-    this.tail = next;
+    this.tail = next.catch(() => undefined);
     return next;
   }
 
@@ -106,6 +113,7 @@ export class Inbox {
 
   /** Stops taking messages; closes the seen-set if the inbox opened it. */
   close(): void {
+    this.closed = true;
     this.unsubscribe();
     this.listeners.clear();
     this.flushHanded(); // before the seen-set lets go of its claims

@@ -123,8 +123,8 @@ export class MeshRelay implements Relay {
 
   /**
    * Incoming messages for us. A listener may return a promise: the delivery
-   * ack goes to the sender once every listener's promise has settled (so an
-   * inbox can record the message first). With no listener, nothing is acked
+   * ack goes to the sender once every listener's promise has fulfilled (so an
+   * inbox can record the message first); none if one rejects. With no listener, nothing is acked
    * and the sender learns nothing (`unknown`): a message is never acked
    * unless someone took it.
    */
@@ -247,11 +247,14 @@ export class MeshRelay implements Relay {
     this.stats.received++;
     const taken = this.messages.emit(el);
     const ack: AckFrame = { v: MESH_VERSION, kind: "ack", from: this.address, to: from, ref: frame.ref, id: stanzaId(el, frame.ref) };
-    void Promise.allSettled(taken).then(() => {
-      if (this.closed) return;
-      this.stats.acksSent++;
-      this.post(ack);
-    });
+    void Promise.all(taken).then(
+      () => {
+        if (this.closed) return;
+        this.stats.acksSent++;
+        this.post(ack);
+      },
+      () => undefined, // a listener could not take it: no ack, the sender keeps it
+    );
   }
 
   private onAckFrame(frame: AckFrame, from: string): void {

@@ -29,7 +29,8 @@ export interface Relay {
   /**
    * Incoming message stanzas addressed to us. A listener may return a
    * promise: the relay's word to the sender that the message arrived (mesh
-   * ack, XMPP receipt) waits for it.
+   * ack, XMPP receipt) waits for it, and is not given if it rejects (the
+   * listener could not take the message: the sender keeps it).
    */
   onMessage(listener: (stanza: Element) => unknown): () => void;
   /**

@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
+import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./seen-journal.ts";
 import type { SeenIds } from "./seen.ts";
 
 interface SeenDB extends DBSchema {
@@ -11,13 +12,32 @@ interface SeenDB extends DBSchema {
 }
 
 type Tx = IDBPTransaction<SeenDB, ["seen"], "readwrite">;
+type Rec = SeenDB["seen"]["value"];
+
+/** The part of the Web Locks API the seen-set uses. */
+export type HolderLocks = Pick<LockManager, "request" | "query">;
+
+/** Where an {@link IdbSeenIds} keeps its ids and how it tells live inboxes from dead ones. */
+export interface IdbSeenIdsOptions {
+  name: string;
+  maxPerScope: number;
+  /** Default `navigator.locks`; null: no Web Locks (an id held by another inbox then stays held). */
+  locks?: HolderLocks | null;
+  /** Default `localStorage` in a page; null: no journal (a tab closed mid-handover may show a message twice). */
+  journal?: JournalStorage | null;
+}
 
 interface Claim {
   scope: string;
   id: string;
+  /** How many times this claim found the id held by a live inbox. */
+  waits: number;
   resolve: (fresh: boolean) => void;
   reject: (e: unknown) => void;
 }
+
+/** A claim's answer: fresh, already taken, or held by a live inbox (ask again shortly). */
+type Decision = boolean | "wait";
 
 /** Claims between two checks of a scope's size: eviction is amortised, the bound is max plus this. */
 const TRIM_EVERY = 64;
@@ -25,13 +45,8 @@ const TRIM_EVERY = 64;
 /** Each live inbox holds a Web Lock by this prefix and its holder id, for as long as it runs. */
 const HOLDER_LOCK = "offline-edge:seen-holder:";
 
-/** Holder ids whose inbox is still alive (in any tab), or null where Web Locks do not exist. */
-async function liveHolders(): Promise<Set<string> | null> {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return null;
-  const { held = [] } = await locks.query();
-  return new Set(held.map((l) => l.name ?? "").filter((n) => n.startsWith(HOLDER_LOCK)).map((n) => n.slice(HOLDER_LOCK.length)));
-}
+/** Pause before asking again about an id a live inbox holds: 20 ms, doubling to 1 s. */
+const waitMs = (waits: number) => Math.min(20 * 2 ** waits, 1000);
 
 /**
  * Seen ids in their own small IndexedDB database, apart from the offline
@@ -42,8 +57,10 @@ async function liveHolders(): Promise<Set<string> | null> {
  *
  * Two phases, so a tab that dies between claiming and handing over loses
  * nothing: a claim records the id as held by this instance (which keeps a
- * Web Lock while it lives); `handed` then marks it handed. A later claim of
- * an id still held by an instance that is gone succeeds again.
+ * Web Lock while it lives); `handed` then marks it handed, synchronously in
+ * a journal ({@link HandedJournal}) and then in IndexedDB. A claim of an id
+ * held by another instance waits while that instance lives; once it is
+ * gone, the id is claimed again unless its journal says it was handed.
  */
 export class IdbSeenIds implements SeenIds {
   private db: Promise<IDBPDatabase<SeenDB>> | null = null;
@@ -54,24 +71,55 @@ export class IdbSeenIds implements SeenIds {
   private closed = false;
   private writes: Promise<void> = Promise.resolve();
   private releaseHolder: () => void = () => undefined;
+  private readonly locks: HolderLocks | null;
+  private readonly storage: JournalStorage | null;
+  private readonly journal: HandedJournal | null;
+  /** Claims pausing before they ask again, by their timer. */
+  private readonly waiting = new Map<ReturnType<typeof setTimeout>, Claim>();
 
-  constructor(private readonly options: { name: string; maxPerScope: number }) {
-    const locks = globalThis.navigator?.locks;
-    if (locks) {
+  constructor(private readonly options: IdbSeenIdsOptions) {
+    this.locks = options.locks === undefined ? (globalThis.navigator?.locks ?? null) : options.locks;
+    this.storage = options.journal === undefined ? defaultJournalStorage() : options.journal;
+    this.journal = this.storage && new HandedJournal(this.storage, this.holder);
+    if (this.locks) {
       const held = new Promise<void>((resolve) => (this.releaseHolder = resolve));
-      void locks.request(HOLDER_LOCK + this.holder, () => held).catch(() => undefined);
+      void this.locks.request(HOLDER_LOCK + this.holder, () => held).catch(() => undefined);
     }
   }
 
   private open(): Promise<IDBPDatabase<SeenDB>> {
-    this.db ??= openDB<SeenDB>(this.options.name, 1, {
-      upgrade(db) {
-        db.createObjectStore("seen", { keyPath: ["scope", "id"] }).createIndex("byAge", ["scope", "at"]);
-      },
-      blocking: () => this.close(),
-      terminated: () => (this.db = null),
-    });
+    if (!this.db) {
+      this.db = openDB<SeenDB>(this.options.name, 1, {
+        upgrade(db) {
+          db.createObjectStore("seen", { keyPath: ["scope", "id"] }).createIndex("byAge", ["scope", "at"]);
+        },
+        blocking: () => this.close(),
+        terminated: () => (this.db = null),
+      });
+      void this.db.then((db) => this.foldOrphanJournals(db)).catch(() => undefined);
+    }
     return this.db;
+  }
+
+  /** Holder ids whose inbox is still alive (in any tab), or null without Web Locks. */
+  private async liveHolders(): Promise<Set<string> | null> {
+    if (!this.locks) return null;
+    const { held = [] } = await this.locks.query();
+    const names = held.map((l) => l.name ?? "").filter((n) => n.startsWith(HOLDER_LOCK));
+    return new Set([this.holder, ...names.map((n) => n.slice(HOLDER_LOCK.length))]);
+  }
+
+  /** Journals left by inboxes that died mid-handover become "handed" records, and go. */
+  private async foldOrphanJournals(db: IDBPDatabase<SeenDB>): Promise<void> {
+    const live = this.storage && (await this.liveHolders());
+    if (!this.storage || !live) return;
+    const { entries, drop } = HandedJournal.orphans(this.storage, live);
+    if (!entries.length) return drop();
+    const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
+    const now = Date.now();
+    for (const [scope, id] of entries) void tx.store.put({ scope, id, at: now });
+    await tx.done;
+    drop();
   }
 
   /**
@@ -79,10 +127,12 @@ export class IdbSeenIds implements SeenIds {
    * (group commit): a drain's burst costs a few transactions, not one each.
    */
   claim(scope: string, id: string): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ scope, id, resolve, reject });
-      if (!this.running) void this.run();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ scope, id, waits: 0, resolve, reject }));
+  }
+
+  private enqueue(claim: Claim): void {
+    this.pending.push(claim);
+    if (!this.running) void this.run();
   }
 
   private async run(): Promise<void> {
@@ -90,8 +140,8 @@ export class IdbSeenIds implements SeenIds {
     while (this.pending.length) {
       const batch = this.pending.splice(0);
       try {
-        const fresh = await this.commit(batch);
-        batch.forEach((c, i) => c.resolve(fresh[i]!));
+        const decisions = await this.commit(batch);
+        batch.forEach((c, i) => this.answer(c, decisions[i]!));
       } catch (e) {
         for (const c of batch) c.reject(e);
       }
@@ -99,54 +149,86 @@ export class IdbSeenIds implements SeenIds {
     this.running = false;
   }
 
-  private async commit(batch: Claim[], live?: Set<string> | null): Promise<boolean[]> {
+  /** Resolves a decided claim; one held by a live inbox is asked again after a pause (that inbox is handing it over, or dying). */
+  private answer(c: Claim, decision: Decision): void {
+    if (decision !== "wait") return c.resolve(decision);
+    const timer = setTimeout(() => {
+      this.waiting.delete(timer);
+      this.enqueue({ ...c, waits: c.waits + 1 });
+    }, waitMs(c.waits));
+    this.waiting.set(timer, c);
+  }
+
+  private async commit(batch: Claim[], live?: Set<string> | null): Promise<Decision[]> {
+    if (this.closed) throw new Error("The seen-id set is closed.");
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
     const tx: Tx = (await this.open()).transaction(["seen"], "readwrite", { durability: "relaxed" });
     const known = await Promise.all(batch.map((c) => tx.store.get([c.scope, c.id])));
     // Ids held by another inbox: ask which inboxes live (outside a transaction), then decide again.
     if (live === undefined && known.some((r) => r?.holder !== undefined && r.holder !== this.holder)) {
       await tx.done;
-      return this.commit(batch, await liveHolders());
+      return this.commit(batch, await this.liveHolders());
     }
     const taken = new Set<string>();
     const now = Date.now();
-    const fresh = batch.map((c, i) => {
-      const key = `${c.scope}\n${c.id}`;
-      if (taken.has(key) || !this.claimable(known[i], live)) return false;
+    const decisions = batch.map((c, i): Decision => {
+      const key = JSON.stringify([c.scope, c.id]);
+      const decision = taken.has(key) ? false : this.decide(known[i], live);
+      if (decision === "handed") void tx.store.put({ scope: c.scope, id: c.id, at: now });
+      if (decision !== true) return decision === "handed" ? false : decision;
       taken.add(key);
       void tx.store.put({ scope: c.scope, id: c.id, at: now, holder: this.holder });
       return true;
     });
-    for (const scope of new Set(batch.filter((_, i) => fresh[i]).map((c) => c.scope))) {
-      const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + fresh.filter((f, i) => f && batch[i]!.scope === scope).length;
+    for (const scope of new Set(batch.filter((_, i) => decisions[i] === true).map((c) => c.scope))) {
+      const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + decisions.filter((d, i) => d === true && batch[i]!.scope === scope).length;
       this.sinceTrim.set(scope, n > TRIM_EVERY ? 0 : n);
       if (n > TRIM_EVERY) await this.trim(tx, scope);
     }
     await tx.done;
-    return fresh;
+    return decisions;
   }
 
-  /** Free, or held (not handed) by an inbox that no longer lives. Without Web Locks, a held id stays held. */
-  private claimable(rec: SeenDB["seen"]["value"] | undefined, live: Set<string> | null | undefined): boolean {
+  /**
+   * Whether a record can be claimed: free, or held by an inbox that is gone
+   * without having handed it over. "handed": its holder's journal says it
+   * was (the record is then corrected). Without Web Locks, a held id stays held.
+   */
+  private decide(rec: Rec | undefined, live: Set<string> | null | undefined): Decision | "handed" {
     if (!rec) return true;
-    if (rec.holder === undefined || rec.holder === this.holder || !live) return false;
-    return !live.has(rec.holder);
+    if (rec.holder === undefined || rec.holder === this.holder) return false;
+    if (this.storage && HandedJournal.has(this.storage, rec.holder, rec.scope, rec.id)) return "handed";
+    if (!live) return false;
+    return live.has(rec.holder) ? "wait" : true;
   }
 
   /**
    * Marks claimed ids handed to the app. Called right after the handover, in
-   * the same task, so the transaction is issued before a closing page stops.
+   * the same task: the journal is written at once, IndexedDB commits later.
    */
   handed(scope: string, ids: string[]): Promise<void> {
     if (this.closed) return Promise.resolve();
+    this.journal?.add(scope, ids);
     const write = this.open().then(async (db) => {
       const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
       const now = Date.now();
       for (const id of ids) void tx.store.put({ scope, id, at: now });
       await tx.done;
+      this.journal?.committed(scope, ids);
     });
     this.writes = this.writes.then(() => write).catch(() => undefined);
     return write;
+  }
+
+  /** Frees ids this instance claimed and never handed over, so another inbox may take them now. */
+  release(scope: string, ids: string[]): Promise<void> {
+    if (this.closed) return Promise.resolve(); // its holder lock goes with it: the ids are free anyway
+    return this.open().then(async (db) => {
+      const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
+      const recs = await Promise.all(ids.map((id) => tx.store.get([scope, id])));
+      for (const r of recs) if (r?.holder === this.holder) void tx.store.delete([scope, r.id]);
+      await tx.done;
+    });
   }
 
   /** Forgets a scope's oldest ids past the bound, in the claim's transaction. */
@@ -164,6 +246,12 @@ export class IdbSeenIds implements SeenIds {
   /** Lets go once the pending "handed" writes are done, so no claim is released before it is marked. */
   close(): void {
     this.closed = true;
+    // Undecided claims fail: a caller (the inbox) then hands the message over rather than lose it.
+    for (const [timer, c] of this.waiting) {
+      clearTimeout(timer);
+      c.reject(new Error("The seen-id set is closed."));
+    }
+    this.waiting.clear();
     const db = this.db;
     this.db = null;
     void this.writes.finally(() => {

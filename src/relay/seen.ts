@@ -15,6 +15,8 @@ export interface SeenIds {
   claim(scope: string, id: string): Promise<boolean>;
   /** The claimed ids are now with the app. */
   handed(scope: string, ids: string[]): Promise<void>;
+  /** Optional: gives up claims this set holds that were never handed over (the app went away first). */
+  release?(scope: string, ids: string[]): Promise<void>;
   close(): void;
 }
 
@@ -54,6 +56,10 @@ export class MemorySeenIds implements SeenIds {
   }
 
   async handed(): Promise<void> {}
+
+  async release(scope: string, ids: string[]): Promise<void> {
+    for (const id of ids) this.scopes.get(scope)?.delete(id);
+  }
 
   close(): void {
     this.scopes.clear();

@@ -20,6 +20,19 @@ export interface ChatOptions {
   drainBatch?: number;
   /** Keep what the app was handed in localStorage too (survives the tab closing). */
   history?: boolean;
+  /**
+   * The page starts to leave (a `pagehide`, as when its tab closes) in the
+   * very task its app is handed the Nth message, or sees its Nth message
+   * delivered: a test then closes the tab knowing it left mid-drain, however
+   * slow the machine. `chat.left` turns true.
+   */
+  leaveAfter?: LeaveAfter;
+}
+
+/** When a test page starts to leave: at its app's Nth message received, or its Nth delivered. */
+export interface LeaveAfter {
+  received?: number;
+  delivered?: number;
 }
 
 /** What the app was handed: body, delay text and stamp, origin-id. */
@@ -61,6 +74,7 @@ export async function startChat(o: ChatOptions) {
     messenger,
     received: [] as Received[],
     statuses: [] as DeliveryStatus[],
+    left: false,
     send: (to: string, body: string, extra = "", type = "chat") =>
       messenger.send(`<message type='${type}' to='${to}'><body>${body}</body>${extra}</message>`),
   };
@@ -74,8 +88,17 @@ export async function startChat(o: ChatOptions) {
     }
     // A test may listen from Node (page.exposeFunction), across page closes.
     (window as { onReceived?: (r: Received) => void }).onReceived?.(r);
+    if (chat.received.length === o.leaveAfter?.received) leave();
   });
-  messenger.onStatus((s) => chat.statuses.push(s));
+  let delivered = 0;
+  messenger.onStatus((s) => {
+    chat.statuses.push(s);
+    if (s.state === "delivered" && ++delivered === o.leaveAfter?.delivered) leave();
+  });
+  const leave = () => {
+    chat.left = true;
+    dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false }));
+  };
   addEventListener("pagehide", () => void relay.close());
   return chat;
 }

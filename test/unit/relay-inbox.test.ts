@@ -52,6 +52,49 @@ describe("inbox", () => {
     expect(got.map(bodyOf)).toEqual(["e1"]);
   });
 
+  it("closed before a message's turn: it is not handed over, and the relay is told it was not taken", async () => {
+    const relay = new FakeRelay(BOB);
+    let claimed!: (grant: () => void) => void;
+    const claiming = new Promise<() => void>((r) => (claimed = r));
+    const slow: SeenIds = {
+      claim: () => new Promise<boolean>((r) => claimed(() => r(true))),
+      handed: async () => {},
+      close: () => {},
+    };
+    const got: Element[] = [];
+    const box = inbox(relay, slow, got);
+    const taken = deliver(relay, msg("late"));
+    const grant = await claiming;
+    box.close(); // pagehide while the claim is still being written
+    grant();
+    await expect(taken).rejects.toThrow("closed");
+    expect(got).toEqual([]);
+    expect(box.stats).toEqual({ handed: 0, duplicates: 0 });
+  });
+
+  it.each([
+    ["memory", () => new MemorySeenIds()],
+    ["IndexedDB", () => openSeenIds({ name: `seen-${crypto.randomUUID()}` })],
+  ])("gives up the claim of a message it closed before handing over: another inbox on the set (%s) takes it", async (_, make) => {
+    const seen = make();
+    toClose.push(seen);
+    const relay1 = new FakeRelay(BOB);
+    const first = new Inbox({ relay: relay1, seen });
+    first.subscribe(() => expect.unreachable("closed first"));
+    const taken = deliver(relay1, msg("r1"));
+    first.close(); // its claim of r1 is on its way
+    await expect(taken).rejects.toThrow("closed");
+    const relay2 = new FakeRelay(BOB);
+    const got: Element[] = [];
+    const second = new Inbox({ relay: relay2, seen });
+    second.subscribe((el) => void got.push(el));
+    toClose.push(second);
+    await vi.waitFor(async () => {
+      await deliver(relay2, msg("r1"));
+      expect(got.map(bodyOf)).toEqual(["r1"]);
+    });
+  });
+
   it("remembers across a reload (IndexedDB)", async () => {
     const name = `seen-${crypto.randomUUID()}`;
     const got: Element[] = [];

@@ -171,6 +171,16 @@ describe("MeshRelay send", () => {
     expect(outcome).toEqual({ status: "delivered" });
   });
 
+  it("does not ack when a listener's promise rejects (it could not take the message)", async () => {
+    const ch = channelName();
+    const alice = tab(ch, "alice@mesh.local", { ackTimeoutMs: 200 });
+    const bob = tab(ch, "bob@mesh.local");
+    bob.onMessage(() => Promise.reject(new Error("closed before the handover")));
+    await until(() => alice.isAvailable("bob@mesh.local"));
+    expect(await alice.send(msg("bob@mesh.local"))).toEqual({ status: "unknown", reason: "timeout" });
+    expect(bob.stats).toMatchObject({ received: 1, acksSent: 0 });
+  });
+
   it("unknown when nobody acks in time, and when the recipient leaves first", async () => {
     const ch = channelName();
     const alice = tab(ch, "alice@mesh.local", { ackTimeoutMs: 60 });

@@ -312,7 +312,8 @@ describe("XmppRelay send", () => {
 });
 
 describe("XmppRelay delivery rule without a server (fake client)", () => {
-  it("keeps each message under its own id, confirms by ping without XEP-0198, honours receipts, ignores strangers' errors", async () => {
+  /** A client that is online as alice@x/r and records what it writes; the test plays the server. */
+  function fakeClient() {
     const sent: Element[] = [];
     const wrote = new EventEmitter();
     const fake = Object.assign(new EventEmitter(), {
@@ -325,6 +326,11 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     });
     const nextWrite = (name: string) =>
       nextEvent<Element>((l) => (wrote.on("sent", l), () => wrote.removeListener("sent", l)), (el) => el.name === name, `a written <${name}/>`);
+    return { sent, fake, nextWrite };
+  }
+
+  it("keeps each message under its own id, confirms by ping without XEP-0198, honours receipts, ignores strangers' errors", async () => {
+    const { sent, fake, nextWrite } = fakeClient();
     expect(() => new XmppRelay(fake, { graceMs: -1 })).toThrow(InvalidOptionError);
     const alice = new XmppRelay(fake, { graceMs: 0 });
     relays.push(alice);
@@ -361,6 +367,26 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     await alice.close();
     expect(await fifth).toMatchObject({ status: "unknown", reason: "closed", id: "c-1" });
     expect(fake.listenerCount("stanza")).toBe(0);
+  });
+
+  it("a peer that answers receipts leaves: its unconfirmed messages settle unknown, even those the server has not confirmed", async () => {
+    const { fake, nextWrite } = fakeClient();
+    const alice = new XmppRelay(fake, { graceMs: 0, receiptTimeoutMs: 50 });
+    relays.push(alice);
+    const receiptAsked = (id: string) => chat("bob@x", id, id, xml("request", { xmlns: NS.receipts }));
+    fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
+    expect(alice.isAvailable("bob@x")).toBe(true);
+    const first = alice.send(receiptAsked("k-1"));
+    await nextWrite("iq");
+    fake.emit("stanza", xml("message", { from: "bob@x/phone" }, xml("received", { xmlns: NS.receipts, id: "k-1" })));
+    expect(await first).toMatchObject({ status: "delivered", via: "receipt" });
+
+    // Bob's session may take k-2 and die before his app sees it: the server's word alone proves nothing.
+    const second = alice.send(receiptAsked("k-2"));
+    const ping = await nextWrite("iq");
+    fake.emit("stanza", xml("presence", { from: "bob@x/phone", type: "unavailable" }));
+    fake.emit("stanza", xml("iq", { type: "result", id: ping.attrs.id, from: "x" })); // the server's confirmation, too late
+    expect(await second).toMatchObject({ status: "unknown", reason: "peer left before its receipt", id: "k-2" });
   });
 
   it("without XEP-0198 on a real stream, a ping round trip after the message stands in for the ack", async () => {

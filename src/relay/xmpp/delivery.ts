@@ -179,12 +179,18 @@ export class DeliveryTracker {
 
   /**
    * The peer went unavailable: a message the server took for it but that it
-   * never confirmed with a receipt will not be confirmed now (unknown).
+   * never confirmed with a receipt will not be confirmed now (unknown: it
+   * stays queued). From a peer that answers receipts, so are those the
+   * server has not confirmed yet: its dying session may have taken them
+   * (and acked them on the stream) without its app seeing them, and once the
+   * peer is forgotten as a receipt sender below, the server's confirmation
+   * alone would pass them as delivered.
    */
   peerGone(peer: string): void {
-    this.receiptPeers.delete(peer); // its next session proves receipts anew
+    const answeredReceipts = this.receiptPeers.delete(peer); // its next session proves receipts anew
     for (const entry of [...this.byId.values()]) {
-      if (entry.peer === peer && entry.confirmed && wantsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
+      if (entry.peer !== peer || !wantsReceipt(entry.kept)) continue;
+      if (entry.confirmed || answeredReceipts) this.unknown(entry, "peer left before its receipt");
     }
   }
 

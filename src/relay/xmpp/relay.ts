@@ -330,10 +330,14 @@ export class XmppRelay implements Relay {
   private takeMessage(message: Element): void {
     const taken = this.messageEvents.emit(message);
     if (!this.receipts || !wantsReceipt(message)) return;
-    // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first.
-    void Promise.allSettled(taken).then(() => {
-      if (this.client.status === "online") this.client.send(receiptFor(message, randomId())).catch(() => {});
-    });
+    // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first;
+    // none if one could not take it.
+    void Promise.all(taken).then(
+      () => {
+        if (this.client.status === "online") this.client.send(receiptFor(message, randomId())).catch(() => {});
+      },
+      () => undefined,
+    );
   }
 
   private onIq(iq: Element): void {

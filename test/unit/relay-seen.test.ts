@@ -1,0 +1,137 @@
+// The IndexedDB seen-id set across tabs that live, die mid-handover, or
+// hand over: Node has neither Web Locks nor localStorage, so each test gives
+// the set a small in-process stand-in for both (the browser tests use the
+// real ones).
+import "fake-indexeddb/auto";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { IdbSeenIds, type HolderLocks } from "../../src/relay/seen-idb.ts";
+import { HandedJournal, type JournalStorage } from "../../src/relay/seen-journal.ts";
+
+const HOLDER_LOCK = "offline-edge:seen-holder:";
+
+/** Web Locks within one process: a held lock is listed until its callback settles or its tab is killed. */
+class ProcessLocks {
+  readonly held = new Set<string>();
+  async request(name: string, callback: () => Promise<unknown>): Promise<unknown> {
+    this.held.add(name);
+    try {
+      return await callback();
+    } finally {
+      this.held.delete(name);
+    }
+  }
+  async query(): Promise<{ held: Array<{ name: string }> }> {
+    return { held: [...this.held].map((name) => ({ name })) };
+  }
+  /** The holder ids of live seen-sets, oldest first. */
+  holders(): string[] {
+    return [...this.held].filter((n) => n.startsWith(HOLDER_LOCK)).map((n) => n.slice(HOLDER_LOCK.length));
+  }
+  /** A tab dies: the browser lets go of its locks. */
+  kill(holder: string): void {
+    this.held.delete(HOLDER_LOCK + holder);
+  }
+}
+
+/** localStorage's shape over a Map. */
+class MapStorage implements JournalStorage {
+  private readonly map = new Map<string, string>();
+  get length(): number {
+    return this.map.size;
+  }
+  key(i: number): string | null {
+    return [...this.map.keys()][i] ?? null;
+  }
+  getItem(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.map.set(key, value);
+  }
+  removeItem(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+const open: IdbSeenIds[] = [];
+afterEach(() => open.splice(0).forEach((s) => s.close()));
+
+/** One origin: a database, its Web Locks and its localStorage; `tab()` opens a seen-set in a new tab and returns its holder id. */
+function origin() {
+  const name = `seen-${crypto.randomUUID()}`;
+  const locks = new ProcessLocks();
+  const storage = new MapStorage();
+  const tab = () => {
+    const seen = new IdbSeenIds({ name, maxPerScope: 100, locks: locks as unknown as HolderLocks, journal: storage });
+    open.push(seen);
+    return { seen, holder: locks.holders().at(-1)! };
+  };
+  return { locks, storage, tab };
+}
+
+/** Whether a promise has settled after the current turn of work. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true), () => (done = true));
+  await new Promise((r) => setTimeout(r, 30));
+  return done;
+}
+
+describe("seen ids across tabs (IndexedDB, Web Locks, handed journal)", () => {
+  it("a tab that died after handing over, before IndexedDB marked it: its journal stops a second handover", async () => {
+    const { locks, storage, tab } = origin();
+    const a = tab();
+    const b = tab();
+    expect(await b.seen.claim("bob", "m0")).toBe(true); // b is open before a dies: no folding at open
+    expect(await a.seen.claim("bob", "m1")).toBe(true);
+    expect(await a.seen.claim("bob", "m2")).toBe(true);
+    // a's app got m1 and its journal says so (written in the same task); then the tab died.
+    new HandedJournal(storage, a.holder).add("bob", ["m1"]);
+    locks.kill(a.holder);
+    expect(await b.seen.claim("bob", "m1")).toBe(false);
+    expect(await b.seen.claim("bob", "m2")).toBe(true); // claimed, never handed: b may show it
+  });
+
+  it("an id held by a live tab waits for it: false once that tab hands it over, true if it dies first", async () => {
+    const { locks, tab } = origin();
+    const a = tab();
+    const b = tab();
+    expect(await a.seen.claim("bob", "h1")).toBe(true);
+    expect(await a.seen.claim("bob", "h2")).toBe(true);
+    const handedThenAsked = b.seen.claim("bob", "h1");
+    const diedThenAsked = b.seen.claim("bob", "h2");
+    expect(await settled(handedThenAsked)).toBe(false); // undecided while a lives
+    await a.seen.handed("bob", ["h1"]);
+    expect(await handedThenAsked).toBe(false);
+    expect(await settled(diedThenAsked)).toBe(false);
+    locks.kill(a.holder);
+    expect(await diedThenAsked).toBe(true);
+  });
+
+  it("a journal is cleared once IndexedDB has the marks; one left by a dead tab is folded in by the next", async () => {
+    const { locks, storage, tab } = origin();
+    const a = tab();
+    expect(await a.seen.claim("bob", "j1")).toBe(true);
+    await a.seen.handed("bob", ["j1"]);
+    expect(storage.length).toBe(0);
+
+    expect(await a.seen.claim("bob", "j2")).toBe(true);
+    new HandedJournal(storage, a.holder).add("bob", ["j2"]);
+    locks.kill(a.holder);
+    const b = tab();
+    expect(await b.seen.claim("bob", "other")).toBe(true); // opens the database, which folds a's journal
+    await vi.waitFor(() => expect(storage.length).toBe(0));
+    expect(await b.seen.claim("bob", "j2")).toBe(false); // now a plain handed record
+  });
+
+  it("closing fails claims still waiting, so the caller hands the message over rather than drop it", async () => {
+    const { tab } = origin();
+    const a = tab();
+    const b = tab();
+    expect(await a.seen.claim("bob", "c1")).toBe(true);
+    const waiting = b.seen.claim("bob", "c1");
+    expect(await settled(waiting)).toBe(false);
+    b.seen.close();
+    await expect(waiting).rejects.toThrow("closed");
+  });
+});
