@@ -117,7 +117,7 @@ export class IdbSeenIds implements SeenIds {
     if (!entries.length) return drop();
     const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
     const now = Date.now();
-    for (const [scope, id] of entries) void tx.store.put({ scope, id, at: now });
+    for (const [scope, ids] of entries) for (const id of ids) void tx.store.put({ scope, id, at: now });
     await tx.done;
     drop();
   }
@@ -208,13 +208,13 @@ export class IdbSeenIds implements SeenIds {
    */
   handed(scope: string, ids: string[]): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.journal?.add(scope, ids);
+    const entry = this.journal?.add(scope, ids) ?? null;
     const write = this.open().then(async (db) => {
       const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
       const now = Date.now();
       for (const id of ids) void tx.store.put({ scope, id, at: now });
       await tx.done;
-      this.journal?.committed(scope, ids);
+      this.journal?.committed(entry);
     });
     this.writes = this.writes.then(() => write).catch(() => undefined);
     return write;

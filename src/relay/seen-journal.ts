@@ -1,10 +1,8 @@
 /** The synchronous key-value storage a journal writes to: `localStorage` in a page. */
 export type JournalStorage = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
 
+/** Key of one journal entry: this prefix, the holder id, `:`, a sequence number. */
 const PREFIX = "offline-edge:handed:";
-
-/** One journal entry: JSON, so any scope or id string round-trips. */
-const entry = (scope: string, id: string) => JSON.stringify([scope, id]);
 
 /** The page's `localStorage`, or null where there is none (workers) or it refuses access. */
 export function defaultJournalStorage(): JournalStorage | null {
@@ -25,68 +23,64 @@ export function defaultJournalStorage(): JournalStorage | null {
  * shown, and shows again. The journal is written synchronously in the
  * handover's task, so it survives whatever the app's own write survives,
  * and the next claimant reads it before deciding.
+ *
+ * One small key per handover batch, removed once its IndexedDB write has
+ * committed: a drain costs two short writes per batch, whatever the backlog.
  */
 export class HandedJournal {
-  private readonly pending = new Set<string>();
+  private seq = 0;
 
   constructor(
     private readonly storage: JournalStorage,
     private readonly holder: string,
   ) {}
 
-  /** Records ids as handed, synchronously. */
-  add(scope: string, ids: readonly string[]): void {
-    for (const id of ids) this.pending.add(entry(scope, id));
-    this.write();
-  }
-
-  /** The ids' IndexedDB marks have committed: they no longer need the journal. */
-  committed(scope: string, ids: readonly string[]): void {
-    for (const id of ids) this.pending.delete(entry(scope, id));
-    this.write();
-  }
-
-  private write(): void {
+  /** Records ids as handed, synchronously; returns the entry's key for {@link committed}, or null if storage refused. */
+  add(scope: string, ids: readonly string[]): string | null {
+    const key = `${PREFIX}${this.holder}:${++this.seq}`;
     try {
-      if (this.pending.size) this.storage.setItem(PREFIX + this.holder, JSON.stringify([...this.pending]));
-      else this.storage.removeItem(PREFIX + this.holder);
+      this.storage.setItem(key, JSON.stringify([scope, ids]));
+      return key;
     } catch {
-      // Quota or access: the IndexedDB mark still follows; only a tab dying first would show a repeat.
+      return null; // quota or access: the IndexedDB mark still follows; only a tab dying first would show a repeat
     }
+  }
+
+  /** The entry's IndexedDB marks have committed: it is no longer needed. */
+  committed(key: string | null): void {
+    if (key !== null) this.storage.removeItem(key);
   }
 
   /** Whether `holder`'s journal says it handed (scope, id) to its app. */
   static has(storage: JournalStorage, holder: string, scope: string, id: string): boolean {
-    return HandedJournal.read(storage, holder).includes(entry(scope, id));
+    return entries(storage, (h) => h === holder).some(([, s, ids]) => s === scope && ids.includes(id));
   }
 
-  /** Every (scope, id) in the journals of holders not in `live`, with a function that removes those journals. */
-  static orphans(storage: JournalStorage, live: ReadonlySet<string>): { entries: Array<[string, string]>; drop: () => void } {
-    const holders: string[] = [];
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i);
-      if (key?.startsWith(PREFIX) && !live.has(key.slice(PREFIX.length))) holders.push(key.slice(PREFIX.length));
-    }
-    const entries = holders.flatMap((h) => HandedJournal.read(storage, h)).flatMap(split);
-    return { entries, drop: () => holders.forEach((h) => storage.removeItem(PREFIX + h)) };
-  }
-
-  private static read(storage: JournalStorage, holder: string): string[] {
-    try {
-      const parsed: unknown = JSON.parse(storage.getItem(PREFIX + holder) ?? "[]");
-      return Array.isArray(parsed) ? parsed.filter((e): e is string => typeof e === "string") : [];
-    } catch {
-      return [];
-    }
+  /** Every (scope, ids) in the journals of holders not in `live`, with a function that removes those entries. */
+  static orphans(storage: JournalStorage, live: ReadonlySet<string>): { entries: Array<[string, string[]]>; drop: () => void } {
+    const found = entries(storage, (h) => !live.has(h));
+    return { entries: found.map(([, scope, ids]) => [scope, ids]), drop: () => found.forEach(([key]) => storage.removeItem(key)) };
   }
 }
 
-/** An entry back as [scope, id]; none for one that is not ours (another script wrote the key). */
-function split(e: string): Array<[string, string]> {
+/** The journal entries of holders that match, as [key, scope, ids]; entries that are not ours are skipped. */
+function entries(storage: JournalStorage, holderMatches: (holder: string) => boolean): Array<[string, string, string[]]> {
+  const out: Array<[string, string, string[]]> = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i);
+    if (!key?.startsWith(PREFIX) || !holderMatches(key.slice(PREFIX.length, key.lastIndexOf(":")))) continue;
+    const entry = parse(storage.getItem(key));
+    if (entry) out.push([key, ...entry]);
+  }
+  return out;
+}
+
+function parse(text: string | null): [string, string[]] | null {
   try {
-    const v: unknown = JSON.parse(e);
-    return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string") ? [v as [string, string]] : [];
+    const v: unknown = JSON.parse(text ?? "null");
+    if (!Array.isArray(v) || typeof v[0] !== "string" || !Array.isArray(v[1])) return null;
+    return v[1].every((id) => typeof id === "string") ? [v[0], v[1] as string[]] : null;
   } catch {
-    return [];
+    return null;
   }
 }
