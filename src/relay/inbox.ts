@@ -19,6 +19,16 @@ export interface InboxOptions {
   scope?: string;
 }
 
+/** One incoming message on its way to the app. */
+interface Arrival {
+  stanza: Element;
+  id: string | undefined;
+  /** The claim's answer once known: true to hand over, false a repeat. */
+  fresh: boolean | undefined;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
 /** Counters of what the inbox did. */
 export interface InboxStats {
   handed: number;
@@ -41,7 +51,8 @@ export class Inbox {
   private readonly scope: string;
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
-  private tail: Promise<void> = Promise.resolve();
+  /** Messages in arrival order, waiting for their claim or for those ahead of them. */
+  private readonly arrivals: Arrival[] = [];
   private closed = false;
   private handedIds: string[] = [];
   /** Resolves at the first listener: until then messages wait, unclaimed (nobody could show them). */
@@ -63,29 +74,46 @@ export class Inbox {
     return off;
   }
 
-  /** Resolves once this message is handed over or dropped; one at a time, so order is kept. */
+  /** Resolves once this message is handed over or dropped, in arrival order; rejects if the inbox closed first. */
   private take(stanza: Element): Promise<void> {
-    // Claim as soon as someone listens (claims group-commit); hand over in arrival order.
     const id = originIdOf(stanza);
-    const claimed = this.listening.then(() => (id === undefined ? true : this.claim(id)));
-    const next = this.tail.then(async () => {
-      const fresh = await claimed;
-      // Closed before its turn: not handed, so the relay must not confirm it (the sender keeps it),
-      // and our claim goes, so another inbox sharing the seen-set may take it.
-      if (this.closed) {
-        if (fresh && id !== undefined) void this.seen.release?.(this.scope, [id]).catch(() => undefined);
-        throw new Error("The inbox closed before this message was handed over.");
-      }
-      if (!fresh) {
-        this.stats.duplicates++;
-        return;
-      }
-      this.stats.handed++;
-      this.listeners.emit(stanza);
-      if (id !== undefined) this.markHanded(id);
+    return new Promise((resolve, reject) => {
+      const arrival: Arrival = { stanza, id, fresh: undefined, resolve, reject };
+      this.arrivals.push(arrival);
+      // Claim as soon as someone listens (claims group-commit), then hand over what is decided at the head.
+      void this.listening
+        .then(() => (id === undefined ? true : this.claim(id)))
+        .then((fresh) => {
+          arrival.fresh = fresh;
+          this.handOver();
+        });
     });
-    this.tail = next.catch(() => undefined);
-    return next;
+  }
+
+  /**
+   * Hands over every message at the head of the line whose claim is
+   * decided. A group-committed batch of claims resolves together, so its
+   * messages go out in one task, and their "handed" marks in one write.
+   */
+  private handOver(): void {
+    for (let a = this.arrivals[0]; a?.fresh !== undefined; a = this.arrivals[0]) {
+      this.arrivals.shift();
+      if (this.closed) {
+        // Not handed: the relay must not confirm it (the sender keeps it), and our
+        // claim goes, so another inbox sharing the seen-set may take it.
+        if (a.fresh && a.id !== undefined) void this.seen.release?.(this.scope, [a.id]).catch(() => undefined);
+        a.reject(new Error("The inbox closed before this message was handed over."));
+        continue;
+      }
+      if (a.fresh) {
+        this.stats.handed++;
+        this.listeners.emit(a.stanza);
+        if (a.id !== undefined) this.markHanded(a.id);
+      } else {
+        this.stats.duplicates++;
+      }
+      a.resolve();
+    }
   }
 
   /**
