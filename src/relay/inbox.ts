@@ -3,7 +3,7 @@ import { bareJid } from "../core/jid.ts";
 import { Listeners } from "../core/listeners.ts";
 import { originIdOf } from "../core/prepare.ts";
 import type { Relay } from "./relay.ts";
-import { openSeenIds, type SeenIds } from "./seen.ts";
+import { SeenIdsClosedError, openSeenIds, type SeenIds } from "./seen.ts";
 
 /** What an inbox listens to, and where it remembers what it handed over. */
 export interface InboxOptions {
@@ -23,10 +23,20 @@ export interface InboxOptions {
 interface Arrival {
   stanza: Element;
   id: string | undefined;
-  /** The claim's answer once known: true to hand over, false a repeat. */
-  fresh: boolean | undefined;
+  /** The claim's answer once known: true to hand over, false a repeat, an error: cannot be taken. */
+  decision: boolean | Error | undefined;
+  /** Refused when the inbox closed: its claim, when it comes, is given up. */
+  abandoned: boolean;
   resolve: () => void;
   reject: (e: Error) => void;
+}
+
+/** The inbox closed before it could hand a message over: the relay must not confirm it. */
+export class InboxClosedError extends Error {
+  constructor() {
+    super("The inbox closed before this message was handed over.");
+    this.name = "InboxClosedError";
+  }
 }
 
 /** Counters of what the inbox did. */
@@ -74,20 +84,31 @@ export class Inbox {
     return off;
   }
 
-  /** Resolves once this message is handed over or dropped, in arrival order; rejects if the inbox closed first. */
+  /** Resolves once this message is handed over or dropped, in arrival order; rejects if it cannot be taken. */
   private take(stanza: Element): Promise<void> {
     const id = originIdOf(stanza);
     return new Promise((resolve, reject) => {
-      const arrival: Arrival = { stanza, id, fresh: undefined, resolve, reject };
+      if (this.closed) return reject(new InboxClosedError());
+      const arrival: Arrival = { stanza, id, decision: undefined, abandoned: false, resolve, reject };
       this.arrivals.push(arrival);
       // Claim as soon as someone listens (claims group-commit), then hand over what is decided at the head.
       void this.listening
         .then(() => (id === undefined ? true : this.claim(id)))
-        .then((fresh) => {
-          arrival.fresh = fresh;
-          this.handOver();
-        });
+        .then(
+          (fresh) => this.decided(arrival, fresh),
+          (e: unknown) => this.decided(arrival, e instanceof Error ? e : new Error(String(e))),
+        );
     });
+  }
+
+  private decided(a: Arrival, decision: boolean | Error): void {
+    if (a.abandoned) {
+      // The inbox closed meanwhile (and told the relay): our claim goes, so another inbox sharing the seen-set may take it.
+      if (decision === true && a.id !== undefined) void this.seen.release?.(this.scope, [a.id]).catch(() => undefined);
+      return;
+    }
+    a.decision = decision;
+    this.handOver();
   }
 
   /**
@@ -96,23 +117,19 @@ export class Inbox {
    * messages go out in one task, and their "handed" marks in one write.
    */
   private handOver(): void {
-    for (let a = this.arrivals[0]; a?.fresh !== undefined; a = this.arrivals[0]) {
+    for (let a = this.arrivals[0]; a && a.decision !== undefined; a = this.arrivals[0]) {
       this.arrivals.shift();
-      if (this.closed) {
-        // Not handed: the relay must not confirm it (the sender keeps it), and our
-        // claim goes, so another inbox sharing the seen-set may take it.
-        if (a.fresh && a.id !== undefined) void this.seen.release?.(this.scope, [a.id]).catch(() => undefined);
-        a.reject(new Error("The inbox closed before this message was handed over."));
-        continue;
-      }
-      if (a.fresh) {
+      if (a.decision instanceof Error) {
+        a.reject(a.decision); // not taken: the relay does not confirm it, and the sender keeps it
+      } else if (a.decision) {
         this.stats.handed++;
         this.listeners.emit(a.stanza);
         if (a.id !== undefined) this.markHanded(a.id);
+        a.resolve();
       } else {
         this.stats.duplicates++;
+        a.resolve();
       }
-      a.resolve();
     }
   }
 
@@ -130,18 +147,32 @@ export class Inbox {
     if (ids.length) this.seen.handed(this.scope, ids).catch(() => undefined); // failing: at worst, one repeat later
   }
 
-  /** A failing seen-set must not lose messages: hand over (a rare duplicate is the lesser harm). */
+  /**
+   * A failing seen-set must not lose messages: hand over (a rare duplicate
+   * is the lesser harm). A closed one cannot take anything: the message is
+   * not taken, and its sender keeps it.
+   */
   private async claim(id: string): Promise<boolean> {
     try {
       return await this.seen.claim(this.scope, id);
-    } catch {
+    } catch (e) {
+      if (e instanceof SeenIdsClosedError) throw e;
       return true;
     }
   }
 
-  /** Stops taking messages; closes the seen-set if the inbox opened it. */
+  /**
+   * Stops taking messages; closes the seen-set if the inbox opened it.
+   * Messages not yet handed over are refused (their relay confirms nothing,
+   * so their senders keep them).
+   */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    for (const a of this.arrivals.splice(0)) {
+      a.abandoned = true;
+      a.reject(new InboxClosedError());
+    }
     this.unsubscribe();
     this.listeners.clear();
     this.flushHanded(); // before the seen-set lets go of its claims

@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./seen-journal.ts";
-import type { SeenIds } from "./seen.ts";
+import { SeenIdsClosedError, type SeenIds } from "./seen.ts";
 
 interface SeenDB extends DBSchema {
   seen: {
@@ -25,13 +25,21 @@ export interface IdbSeenIdsOptions {
   locks?: HolderLocks | null;
   /** Default `localStorage` in a page; null: no journal (a tab closed mid-handover may show a message twice). */
   journal?: JournalStorage | null;
+  /**
+   * How long a claim waits on an id another live inbox holds before taking
+   * it anyway. Default 5000 ms. Two tabs that got two messages in opposite
+   * orders could otherwise wait on each other for ever; past this, showing
+   * a message twice is the lesser harm.
+   */
+  maxWaitMs?: number;
 }
 
 interface Claim {
   scope: string;
   id: string;
-  /** How many times this claim found the id held by a live inbox. */
+  /** How many times this claim found the id held by a live inbox, and for how long it has waited. */
   waits: number;
+  waitedMs: number;
   resolve: (fresh: boolean) => void;
   reject: (e: unknown) => void;
 }
@@ -76,11 +84,15 @@ export class IdbSeenIds implements SeenIds {
   private readonly journal: HandedJournal | null;
   /** Claims pausing before they ask again, by their timer. */
   private readonly waiting = new Map<ReturnType<typeof setTimeout>, Claim>();
+  /** Ids this instance claimed that are neither handed nor released yet (JSON [scope, id]). */
+  private readonly inHand = new Set<string>();
+  private readonly maxWaitMs: number;
 
   constructor(private readonly options: IdbSeenIdsOptions) {
     this.locks = options.locks === undefined ? (globalThis.navigator?.locks ?? null) : options.locks;
     this.storage = options.journal === undefined ? defaultJournalStorage() : options.journal;
     this.journal = this.storage && new HandedJournal(this.storage, this.holder);
+    this.maxWaitMs = options.maxWaitMs ?? 5000;
     if (this.locks) {
       const held = new Promise<void>((resolve) => (this.releaseHolder = resolve));
       void this.locks.request(HOLDER_LOCK + this.holder, () => held).catch(() => undefined);
@@ -93,12 +105,18 @@ export class IdbSeenIds implements SeenIds {
         upgrade(db) {
           db.createObjectStore("seen", { keyPath: ["scope", "id"] }).createIndex("byAge", ["scope", "at"]);
         },
-        blocking: () => this.close(),
+        // A newer version wants the database: let go of this connection; the next use opens it again.
+        blocking: () => this.dropConnection(),
         terminated: () => (this.db = null),
       });
       void this.db.then((db) => this.foldOrphanJournals(db)).catch(() => undefined);
     }
     return this.db;
+  }
+
+  private dropConnection(): void {
+    void this.db?.then((d) => d.close()).catch(() => undefined);
+    this.db = null;
   }
 
   /** Holder ids whose inbox is still alive (in any tab), or null without Web Locks. */
@@ -127,7 +145,7 @@ export class IdbSeenIds implements SeenIds {
    * (group commit): a drain's burst costs a few transactions, not one each.
    */
   claim(scope: string, id: string): Promise<boolean> {
-    return new Promise((resolve, reject) => this.enqueue({ scope, id, waits: 0, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ scope, id, waits: 0, waitedMs: 0, resolve, reject }));
   }
 
   private enqueue(claim: Claim): void {
@@ -152,15 +170,17 @@ export class IdbSeenIds implements SeenIds {
   /** Resolves a decided claim; one held by a live inbox is asked again after a pause (that inbox is handing it over, or dying). */
   private answer(c: Claim, decision: Decision): void {
     if (decision !== "wait") return c.resolve(decision);
+    if (this.closed) return c.reject(new SeenIdsClosedError());
+    const pause = waitMs(c.waits);
     const timer = setTimeout(() => {
       this.waiting.delete(timer);
-      this.enqueue({ ...c, waits: c.waits + 1 });
-    }, waitMs(c.waits));
+      this.enqueue({ ...c, waits: c.waits + 1, waitedMs: c.waitedMs + pause });
+    }, pause);
     this.waiting.set(timer, c);
   }
 
   private async commit(batch: Claim[], live?: Set<string> | null): Promise<Decision[]> {
-    if (this.closed) throw new Error("The seen-id set is closed.");
+    if (this.closed) throw new SeenIdsClosedError();
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
     const tx: Tx = (await this.open()).transaction(["seen"], "readwrite", { durability: "relaxed" });
     const known = await Promise.all(batch.map((c) => tx.store.get([c.scope, c.id])));
@@ -173,30 +193,40 @@ export class IdbSeenIds implements SeenIds {
     const now = Date.now();
     const decisions = batch.map((c, i): Decision => {
       const key = JSON.stringify([c.scope, c.id]);
-      const decision = taken.has(key) ? false : this.decide(known[i], live);
+      let decision = taken.has(key) ? "wait" : this.decide(known[i], live);
+      if (decision === "wait" && c.waitedMs >= this.maxWaitMs) decision = true; // waited long enough: take it
       if (decision === "handed") void tx.store.put({ scope: c.scope, id: c.id, at: now });
       if (decision !== true) return decision === "handed" ? false : decision;
       taken.add(key);
       void tx.store.put({ scope: c.scope, id: c.id, at: now, holder: this.holder });
       return true;
     });
+    await this.trimScopes(tx, batch, decisions);
+    await tx.done;
+    batch.forEach((c, i) => decisions[i] === true && this.inHand.add(JSON.stringify([c.scope, c.id])));
+    return decisions;
+  }
+
+  /** Trims each scope that took new claims, now and then (eviction is amortised). */
+  private async trimScopes(tx: Tx, batch: Claim[], decisions: Decision[]): Promise<void> {
     for (const scope of new Set(batch.filter((_, i) => decisions[i] === true).map((c) => c.scope))) {
       const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + decisions.filter((d, i) => d === true && batch[i]!.scope === scope).length;
       this.sinceTrim.set(scope, n > TRIM_EVERY ? 0 : n);
       if (n > TRIM_EVERY) await this.trim(tx, scope);
     }
-    await tx.done;
-    return decisions;
   }
 
   /**
    * Whether a record can be claimed: free, or held by an inbox that is gone
    * without having handed it over. "handed": its holder's journal says it
-   * was (the record is then corrected). Without Web Locks, a held id stays held.
+   * was (the record is then corrected). "wait": a live inbox has it in hand
+   * (another tab's, or another inbox on this very set). Without Web Locks,
+   * an id another tab holds stays held.
    */
   private decide(rec: Rec | undefined, live: Set<string> | null | undefined): Decision | "handed" {
     if (!rec) return true;
-    if (rec.holder === undefined || rec.holder === this.holder) return false;
+    if (rec.holder === undefined) return false;
+    if (rec.holder === this.holder) return this.inHand.has(JSON.stringify([rec.scope, rec.id])) ? "wait" : false;
     if (this.storage && HandedJournal.has(this.storage, rec.holder, rec.scope, rec.id)) return "handed";
     if (!live) return false;
     return live.has(rec.holder) ? "wait" : true;
@@ -207,8 +237,9 @@ export class IdbSeenIds implements SeenIds {
    * the same task: the journal is written at once, IndexedDB commits later.
    */
   handed(scope: string, ids: string[]): Promise<void> {
-    if (this.closed) return Promise.resolve();
     const entry = this.journal?.add(scope, ids) ?? null;
+    for (const id of ids) this.inHand.delete(JSON.stringify([scope, id]));
+    if (this.closed) return Promise.resolve(); // the journal has them: the next claimant folds it in
     const write = this.open().then(async (db) => {
       const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
       const now = Date.now();
@@ -228,6 +259,8 @@ export class IdbSeenIds implements SeenIds {
       const recs = await Promise.all(ids.map((id) => tx.store.get([scope, id])));
       for (const r of recs) if (r?.holder === this.holder) void tx.store.delete([scope, r.id]);
       await tx.done;
+      // Only now: until the delete commits, a claim here must wait rather than read "ours, so handed".
+      for (const id of ids) this.inHand.delete(JSON.stringify([scope, id]));
     });
   }
 
@@ -243,13 +276,17 @@ export class IdbSeenIds implements SeenIds {
     }
   }
 
-  /** Lets go once the pending "handed" writes are done, so no claim is released before it is marked. */
+  /**
+   * Lets go once the pending "handed" writes are done, so no claim is
+   * released before it is marked. Claims still waiting fail with
+   * {@link SeenIdsClosedError}: the inbox then refuses their messages, which
+   * their senders keep.
+   */
   close(): void {
     this.closed = true;
-    // Undecided claims fail: a caller (the inbox) then hands the message over rather than lose it.
     for (const [timer, c] of this.waiting) {
       clearTimeout(timer);
-      c.reject(new Error("The seen-id set is closed."));
+      c.reject(new SeenIdsClosedError());
     }
     this.waiting.clear();
     const db = this.db;

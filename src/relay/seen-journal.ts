@@ -48,7 +48,7 @@ export class HandedJournal {
 
   /** The entry's IndexedDB marks have committed: it is no longer needed. */
   committed(key: string | null): void {
-    if (key !== null) this.storage.removeItem(key);
+    if (key !== null) removeQuietly(this.storage, key);
   }
 
   /** Whether `holder`'s journal says it handed (scope, id) to its app. */
@@ -59,20 +59,36 @@ export class HandedJournal {
   /** Every (scope, ids) in the journals of holders not in `live`, with a function that removes those entries. */
   static orphans(storage: JournalStorage, live: ReadonlySet<string>): { entries: Array<[string, string[]]>; drop: () => void } {
     const found = entries(storage, (h) => !live.has(h));
-    return { entries: found.map(([, scope, ids]) => [scope, ids]), drop: () => found.forEach(([key]) => storage.removeItem(key)) };
+    return { entries: found.map(([, scope, ids]) => [scope, ids]), drop: () => found.forEach(([key]) => removeQuietly(storage, key)) };
   }
 }
 
-/** The journal entries of holders that match, as [key, scope, ids]; entries that are not ours are skipped. */
+/**
+ * The journal entries of holders that match, as [key, scope, ids]; entries
+ * that are not ours are skipped. Storage that cannot be read reads as empty:
+ * at worst, a message is shown again.
+ */
 function entries(storage: JournalStorage, holderMatches: (holder: string) => boolean): Array<[string, string, string[]]> {
   const out: Array<[string, string, string[]]> = [];
-  for (let i = 0; i < storage.length; i++) {
-    const key = storage.key(i);
-    if (!key?.startsWith(PREFIX) || !holderMatches(key.slice(PREFIX.length, key.lastIndexOf(":")))) continue;
-    const entry = parse(storage.getItem(key));
-    if (entry) out.push([key, ...entry]);
+  try {
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (!key?.startsWith(PREFIX) || !holderMatches(key.slice(PREFIX.length, key.lastIndexOf(":")))) continue;
+      const entry = parse(storage.getItem(key));
+      if (entry) out.push([key, ...entry]);
+    }
+  } catch {
+    return [];
   }
   return out;
+}
+
+function removeQuietly(storage: JournalStorage, key: string): void {
+  try {
+    storage.removeItem(key);
+  } catch {
+    // Left behind: a later tab folds it in and tries again.
+  }
 }
 
 function parse(text: string | null): [string, string[]] | null {

@@ -11,13 +11,26 @@ export const DEFAULT_MAX_SEEN = 10_000;
  * gets true.
  */
 export interface SeenIds {
-  /** Records the id as taken by this receiver; true when nobody had it (or its taker died before handing it over). */
+  /**
+   * Records the id as taken by this receiver; true when nobody had it (or
+   * its taker died or gave it up before handing it over). While another
+   * receiver holds it, the answer waits. Rejects with
+   * {@link SeenIdsClosedError} once closed.
+   */
   claim(scope: string, id: string): Promise<boolean>;
   /** The claimed ids are now with the app. */
   handed(scope: string, ids: string[]): Promise<void>;
   /** Optional: gives up claims this set holds that were never handed over (the app went away first). */
   release?(scope: string, ids: string[]): Promise<void>;
   close(): void;
+}
+
+/** The seen-id set was closed: it takes no claims, so a message cannot be taken through it. */
+export class SeenIdsClosedError extends Error {
+  constructor() {
+    super("The seen-id set is closed.");
+    this.name = "SeenIdsClosedError";
+  }
 }
 
 /** Where and how many seen ids are kept. */
@@ -33,37 +46,71 @@ function checkMax(max: number): number {
   return max;
 }
 
-/** Seen ids in memory: they last as long as this JS context. */
+/**
+ * Seen ids in memory: they last as long as this JS context. A claim of an
+ * id another inbox holds (claimed, not yet handed) waits for it: false once
+ * handed, a fresh claim if released.
+ */
 export class MemorySeenIds implements SeenIds {
-  private readonly scopes = new Map<string, Set<string>>();
+  /** Per scope, each id's state; a Map iterates in insertion order, so the first is the oldest. */
+  private readonly scopes = new Map<string, Map<string, Held | "handed">>();
   private readonly max: number;
+  private closed = false;
 
   constructor(options: Pick<SeenIdsOptions, "maxPerScope"> = {}) {
     this.max = checkMax(options.maxPerScope ?? DEFAULT_MAX_SEEN);
   }
 
   async claim(scope: string, id: string): Promise<boolean> {
+    if (this.closed) throw new SeenIdsClosedError();
     let ids = this.scopes.get(scope);
-    if (!ids) this.scopes.set(scope, (ids = new Set()));
-    if (ids.has(id)) return false;
-    ids.add(id);
-    // A Set iterates in insertion order: the first is the oldest.
-    for (const old of ids) {
+    if (!ids) this.scopes.set(scope, (ids = new Map()));
+    const state = ids.get(id);
+    if (state === "handed") return false;
+    if (state) return (await state.settled) ? false : this.claim(scope, id);
+    ids.set(id, held());
+    for (const old of ids.keys()) {
       if (ids.size <= this.max) break;
-      ids.delete(old);
+      this.settle(scope, old, false); // forgotten: a claim waiting on it may take it
     }
     return true;
   }
 
-  async handed(): Promise<void> {}
+  async handed(scope: string, ids: string[]): Promise<void> {
+    for (const id of ids) this.settle(scope, id, true);
+  }
 
   async release(scope: string, ids: string[]): Promise<void> {
-    for (const id of ids) this.scopes.get(scope)?.delete(id);
+    for (const id of ids) this.settle(scope, id, false);
   }
 
-  close(): void {
-    this.scopes.clear();
+  private settle(scope: string, id: string, handed: boolean): void {
+    const ids = this.scopes.get(scope);
+    const state = ids?.get(id);
+    if (handed) ids?.set(id, "handed");
+    else ids?.delete(id);
+    if (state && state !== "handed") state.settle(handed);
   }
+
+  /** Claims waiting on a held id fail with {@link SeenIdsClosedError}. */
+  close(): void {
+    this.closed = true;
+    const scopes = [...this.scopes];
+    this.scopes.clear();
+    for (const [, ids] of scopes) for (const state of ids.values()) if (state !== "handed") state.settle(false);
+  }
+}
+
+/** A claimed id not yet handed over: `settled` is true once handed, false once released. */
+interface Held {
+  settled: Promise<boolean>;
+  settle: (handed: boolean) => void;
+}
+
+function held(): Held {
+  let settle!: (handed: boolean) => void;
+  const settled = new Promise<boolean>((r) => (settle = r));
+  return { settled, settle };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Element } from "@xmpp/xml";
 import { readMessage } from "../../src/core/stanza.ts";
-import { Inbox } from "../../src/relay/inbox.ts";
-import { MemorySeenIds, openSeenIds, type SeenIds } from "../../src/relay/seen.ts";
+import { Inbox, InboxClosedError } from "../../src/relay/inbox.ts";
+import { MemorySeenIds, SeenIdsClosedError, openSeenIds, type SeenIds } from "../../src/relay/seen.ts";
 import { FakeRelay, bodyOf } from "./relay-helpers.ts";
 
 const BOB = "bob@mesh.local";
@@ -89,10 +89,32 @@ describe("inbox", () => {
     const second = new Inbox({ relay: relay2, seen });
     second.subscribe((el) => void got.push(el));
     toClose.push(second);
-    await vi.waitFor(async () => {
-      await deliver(relay2, msg("r1"));
-      expect(got.map(bodyOf)).toEqual(["r1"]);
-    });
+    await deliver(relay2, msg("r1")); // once: a claim still in the first inbox's hands waits, it is not a repeat
+    expect(got.map(bodyOf)).toEqual(["r1"]);
+    expect(second.stats).toEqual({ handed: 1, duplicates: 0 });
+  });
+
+  it("a claim of an id another inbox has in hand waits: a repeat once handed, fresh once released (memory)", async () => {
+    const seen = new MemorySeenIds();
+    expect(await seen.claim("s", "a")).toBe(true);
+    expect(await seen.claim("s", "b")).toBe(true);
+    const afterHanded = seen.claim("s", "a");
+    const afterRelease = seen.claim("s", "b");
+    await seen.handed("s", ["a"]);
+    await seen.release("s", ["b"]);
+    expect(await afterHanded).toBe(false);
+    expect(await afterRelease).toBe(true);
+    const waiting = seen.claim("s", "b");
+    seen.close();
+    await expect(waiting).rejects.toBeInstanceOf(SeenIdsClosedError);
+  });
+
+  it("closed before anyone listened: what arrived is refused, not left waiting", async () => {
+    const relay = new FakeRelay(BOB);
+    const box = new Inbox({ relay, seen: new MemorySeenIds() });
+    const early = deliver(relay, msg("e1"));
+    box.close();
+    await expect(early).rejects.toBeInstanceOf(InboxClosedError);
   });
 
   it("remembers across a reload (IndexedDB)", async () => {
@@ -129,14 +151,20 @@ describe("inbox", () => {
 
   it("forgets the oldest ids past the bound (memory and IndexedDB)", async () => {
     const mem = new MemorySeenIds({ maxPerScope: 3 });
-    for (const id of ["1", "2", "3", "4"]) expect(await mem.claim("s", id)).toBe(true);
+    for (const id of ["1", "2", "3", "4"]) {
+      expect(await mem.claim("s", id)).toBe(true);
+      await mem.handed("s", [id]);
+    }
     expect(await mem.claim("s", "1")).toBe(true); // evicted, so new again
     expect(await mem.claim("s", "4")).toBe(false);
     expect(await mem.claim("other", "4")).toBe(true); // scopes are apart
 
     const idb = openSeenIds({ name: `seen-${crypto.randomUUID()}`, maxPerScope: 3 });
     toClose.push(idb);
-    for (let i = 1; i <= 70; i++) expect(await idb.claim("s", `id${i}`)).toBe(true);
+    for (let i = 1; i <= 70; i++) {
+      expect(await idb.claim("s", `id${i}`)).toBe(true);
+      await idb.handed("s", [`id${i}`]);
+    }
     expect(await idb.claim("s", "id70")).toBe(false);
     expect(await idb.claim("s", "id1")).toBe(true); // evicted long ago
   });

@@ -4,8 +4,9 @@
 // real ones).
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IdbSeenIds, type HolderLocks } from "../../src/relay/seen-idb.ts";
+import { IdbSeenIds, type HolderLocks, type IdbSeenIdsOptions } from "../../src/relay/seen-idb.ts";
 import { HandedJournal, type JournalStorage } from "../../src/relay/seen-journal.ts";
+import { SeenIdsClosedError } from "../../src/relay/seen.ts";
 
 const HOLDER_LOCK = "offline-edge:seen-holder:";
 
@@ -61,8 +62,8 @@ function origin() {
   const name = `seen-${crypto.randomUUID()}`;
   const locks = new ProcessLocks();
   const storage = new MapStorage();
-  const tab = () => {
-    const seen = new IdbSeenIds({ name, maxPerScope: 100, locks: locks as unknown as HolderLocks, journal: storage });
+  const tab = (extra: Partial<IdbSeenIdsOptions> = {}) => {
+    const seen = new IdbSeenIds({ name, maxPerScope: 100, locks: locks as unknown as HolderLocks, journal: storage, ...extra });
     open.push(seen);
     return { seen, holder: locks.holders().at(-1)! };
   };
@@ -108,11 +109,13 @@ describe("seen ids across tabs (IndexedDB, Web Locks, handed journal)", () => {
     expect(await diedThenAsked).toBe(true);
   });
 
-  it("a journal is cleared once IndexedDB has the marks; one left by a dead tab is folded in by the next", async () => {
+  it("handed() journals synchronously and clears it once IndexedDB has the marks; a dead tab's journal is folded in by the next", async () => {
     const { locks, storage, tab } = origin();
     const a = tab();
     expect(await a.seen.claim("bob", "j1")).toBe(true);
-    await a.seen.handed("bob", ["j1"]);
+    const marking = a.seen.handed("bob", ["j1"]);
+    expect(HandedJournal.has(storage, a.holder, "bob", "j1")).toBe(true); // in the same task as the handover
+    await marking;
     expect(storage.length).toBe(0);
 
     expect(await a.seen.claim("bob", "j2")).toBe(true);
@@ -124,7 +127,28 @@ describe("seen ids across tabs (IndexedDB, Web Locks, handed journal)", () => {
     expect(await b.seen.claim("bob", "j2")).toBe(false); // now a plain handed record
   });
 
-  it("closing fails claims still waiting, so the caller hands the message over rather than drop it", async () => {
+  it("a journal that cannot be read or written decides per record, and fails no claim", async () => {
+    const { locks, storage, tab } = origin();
+    const a = tab();
+    const b = tab();
+    expect(await b.seen.claim("bob", "s0")).toBe(true);
+    await b.seen.handed("bob", ["s0"]);
+    expect(await a.seen.claim("bob", "s1")).toBe(true);
+    locks.kill(a.holder);
+    const broken = () => {
+      throw new DOMException("denied", "SecurityError");
+    };
+    Object.assign(storage, { getItem: broken, setItem: broken, removeItem: broken, key: broken });
+    Object.defineProperty(storage, "length", { get: broken });
+    // One batch: a handed id, and an id held by a dead tab whose journal cannot be read.
+    const [handed, orphan] = await Promise.all([b.seen.claim("bob", "s0"), b.seen.claim("bob", "s1")]);
+    expect([handed, orphan]).toEqual([false, true]);
+    expect(await b.seen.claim("bob", "s2")).toBe(true);
+    await b.seen.handed("bob", ["s1", "s2"]); // the journal write fails quietly; IndexedDB still has the marks
+    expect(await b.seen.claim("bob", "s2")).toBe(false);
+  });
+
+  it("closing fails claims still waiting with SeenIdsClosedError (the inbox then refuses the message: its sender keeps it)", async () => {
     const { tab } = origin();
     const a = tab();
     const b = tab();
@@ -132,6 +156,17 @@ describe("seen ids across tabs (IndexedDB, Web Locks, handed journal)", () => {
     const waiting = b.seen.claim("bob", "c1");
     expect(await settled(waiting)).toBe(false);
     b.seen.close();
-    await expect(waiting).rejects.toThrow("closed");
+    await expect(waiting).rejects.toBeInstanceOf(SeenIdsClosedError);
+    await expect(b.seen.claim("bob", "c2")).rejects.toBeInstanceOf(SeenIdsClosedError);
+  });
+
+  it("a claim waits at most maxWaitMs on a live holder, then takes the id (two tabs waiting on each other would never end)", async () => {
+    const { tab } = origin();
+    const a = tab();
+    const b = tab({ maxWaitMs: 150 });
+    expect(await a.seen.claim("bob", "w1")).toBe(true); // a lives and never hands it over
+    const claim = b.seen.claim("bob", "w1");
+    expect(await settled(claim)).toBe(false); // waiting, within the bound
+    expect(await claim).toBe(true);
   });
 });

@@ -369,7 +369,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     expect(fake.listenerCount("stanza")).toBe(0);
   });
 
-  it("a peer that answers receipts leaves: its unconfirmed messages settle unknown, even those the server has not confirmed", async () => {
+  it("a peer leaves: its messages without a receipt settle unknown, even those the server has not confirmed", async () => {
     const { fake, nextWrite } = fakeClient();
     const alice = new XmppRelay(fake, { graceMs: 0, receiptTimeoutMs: 50 });
     relays.push(alice);
@@ -387,6 +387,14 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     fake.emit("stanza", xml("presence", { from: "bob@x/phone", type: "unavailable" }));
     fake.emit("stanza", xml("iq", { type: "result", id: ping.attrs.id, from: "x" })); // the server's confirmation, too late
     expect(await second).toMatchObject({ status: "unknown", reason: "peer left before its receipt", id: "k-2" });
+
+    // Bob's next session dies before its first receipt: the same holds (he is not known to answer receipts yet).
+    fake.emit("stanza", xml("presence", { from: "bob@x/tablet" }));
+    const third = alice.send(receiptAsked("k-3"));
+    const ping3 = await nextWrite("iq");
+    fake.emit("stanza", xml("presence", { from: "bob@x/tablet", type: "unavailable" }));
+    fake.emit("stanza", xml("iq", { type: "result", id: ping3.attrs.id, from: "x" }));
+    expect(await third).toMatchObject({ status: "unknown", reason: "peer left before its receipt", id: "k-3" });
   });
 
   it("without XEP-0198 on a real stream, a ping round trip after the message stands in for the ack", async () => {

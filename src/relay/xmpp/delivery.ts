@@ -178,19 +178,17 @@ export class DeliveryTracker {
   }
 
   /**
-   * The peer went unavailable: a message the server took for it but that it
-   * never confirmed with a receipt will not be confirmed now (unknown: it
-   * stays queued). From a peer that answers receipts, so are those the
-   * server has not confirmed yet: its dying session may have taken them
-   * (and acked them on the stream) without its app seeing them, and once the
-   * peer is forgotten as a receipt sender below, the server's confirmation
-   * alone would pass them as delivered.
+   * The peer went unavailable: a message that asked for a receipt and has
+   * none will not get one now (unknown: it stays queued), whether or not the
+   * server has confirmed it yet. Its dying session may have taken it (and
+   * acked it on the stream) without its app ever seeing it; the server's
+   * confirmation alone must not pass it as delivered. The cost: a peer whose
+   * client never answers receipts may see such a message again.
    */
   peerGone(peer: string): void {
-    const answeredReceipts = this.receiptPeers.delete(peer); // its next session proves receipts anew
+    this.receiptPeers.delete(peer); // its next session proves receipts anew
     for (const entry of [...this.byId.values()]) {
-      if (entry.peer !== peer || !wantsReceipt(entry.kept)) continue;
-      if (entry.confirmed || answeredReceipts) this.unknown(entry, "peer left before its receipt");
+      if (entry.peer === peer && wantsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
     }
   }
 
