@@ -77,10 +77,15 @@ export class Inbox {
     this.unsubscribe = options.relay.onMessage((stanza) => this.take(stanza));
   }
 
-  /** The app's listener for messages, each handed over once; returns the unsubscribe function. */
+  /**
+   * The app's listener for messages, each handed over once; returns the
+   * unsubscribe function. While nobody listens, messages wait (claimed,
+   * unconfirmed) for the next listener.
+   */
   subscribe(listener: (stanza: Element) => void): () => void {
     const off = this.listeners.add(listener);
     this.startListening();
+    this.handOver();
     return off;
   }
 
@@ -102,13 +107,23 @@ export class Inbox {
   }
 
   private decided(a: Arrival, decision: boolean | Error): void {
-    if (a.abandoned) {
-      // The inbox closed meanwhile (and told the relay): our claim goes, so another inbox sharing the seen-set may take it.
-      if (decision === true && a.id !== undefined) void this.seen.release?.(this.scope, [a.id]).catch(() => undefined);
-      return;
-    }
     a.decision = decision;
-    this.handOver();
+    if (a.abandoned) this.giveUp(a); // refused meanwhile: only the claim is left to let go
+    else this.handOver();
+  }
+
+  /** Our claim of a message we will not hand over goes, so another inbox sharing the seen-set may take it. */
+  private giveUp(a: Arrival): void {
+    if (a.decision === true && a.id !== undefined) void this.seen.release?.(this.scope, [a.id]).catch(() => undefined);
+  }
+
+  /** Refuses every message still waiting (their relay confirms nothing, so their senders keep them). */
+  private refuseWaiting(error: Error): void {
+    for (const a of this.arrivals.splice(0)) {
+      a.abandoned = true;
+      this.giveUp(a);
+      a.reject(error);
+    }
   }
 
   /**
@@ -117,10 +132,13 @@ export class Inbox {
    * messages go out in one task, and their "handed" marks in one write.
    */
   private handOver(): void {
-    for (let a = this.arrivals[0]; a && a.decision !== undefined; a = this.arrivals[0]) {
+    for (let a = this.arrivals[0]; a && a.decision !== undefined && this.listeners.size > 0; a = this.arrivals[0]) {
       this.arrivals.shift();
       if (a.decision instanceof Error) {
-        a.reject(a.decision); // not taken: the relay does not confirm it, and the sender keeps it
+        // Not taken (the seen-set closed): the relay does not confirm it, and the sender keeps it.
+        // Nor what is behind it, or those would reach the app before it.
+        a.reject(a.decision);
+        this.refuseWaiting(a.decision);
       } else if (a.decision) {
         this.stats.handed++;
         this.listeners.emit(a.stanza);
@@ -169,10 +187,7 @@ export class Inbox {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const a of this.arrivals.splice(0)) {
-      a.abandoned = true;
-      a.reject(new InboxClosedError());
-    }
+    this.refuseWaiting(new InboxClosedError());
     this.unsubscribe();
     this.listeners.clear();
     this.flushHanded(); // before the seen-set lets go of its claims

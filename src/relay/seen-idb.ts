@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./seen-journal.ts";
-import { SeenIdsClosedError, type SeenIds } from "./seen.ts";
+import { DEFAULT_MAX_WAIT_MS, SeenIdsClosedError, type SeenIds, type SeenIdsOptions } from "./seen.ts";
 
 interface SeenDB extends DBSchema {
   seen: {
@@ -18,20 +18,13 @@ type Rec = SeenDB["seen"]["value"];
 export type HolderLocks = Pick<LockManager, "request" | "query">;
 
 /** Where an {@link IdbSeenIds} keeps its ids and how it tells live inboxes from dead ones. */
-export interface IdbSeenIdsOptions {
+export interface IdbSeenIdsOptions extends Pick<SeenIdsOptions, "maxWaitMs"> {
   name: string;
   maxPerScope: number;
-  /** Default `navigator.locks`; null: no Web Locks (an id held by another inbox then stays held). */
+  /** Default `navigator.locks`; null: no Web Locks (no holder can be told dead: a claim of a held id waits out `maxWaitMs`). */
   locks?: HolderLocks | null;
   /** Default `localStorage` in a page; null: no journal (a tab closed mid-handover may show a message twice). */
   journal?: JournalStorage | null;
-  /**
-   * How long a claim waits on an id another live inbox holds before taking
-   * it anyway. Default 5000 ms. Two tabs that got two messages in opposite
-   * orders could otherwise wait on each other for ever; past this, showing
-   * a message twice is the lesser harm.
-   */
-  maxWaitMs?: number;
 }
 
 interface Claim {
@@ -92,7 +85,7 @@ export class IdbSeenIds implements SeenIds {
     this.locks = options.locks === undefined ? (globalThis.navigator?.locks ?? null) : options.locks;
     this.storage = options.journal === undefined ? defaultJournalStorage() : options.journal;
     this.journal = this.storage && new HandedJournal(this.storage, this.holder);
-    this.maxWaitMs = options.maxWaitMs ?? 5000;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     if (this.locks) {
       const held = new Promise<void>((resolve) => (this.releaseHolder = resolve));
       void this.locks.request(HOLDER_LOCK + this.holder, () => held).catch(() => undefined);
@@ -193,7 +186,9 @@ export class IdbSeenIds implements SeenIds {
     const now = Date.now();
     const decisions = batch.map((c, i): Decision => {
       const key = JSON.stringify([c.scope, c.id]);
-      let decision = taken.has(key) ? "wait" : this.decide(known[i], live);
+      // A second claim of an id this batch just granted waits for it (it is in hand now).
+      if (taken.has(key)) return "wait";
+      let decision = this.decide(known[i], live);
       if (decision === "wait" && c.waitedMs >= this.maxWaitMs) decision = true; // waited long enough: take it
       if (decision === "handed") void tx.store.put({ scope: c.scope, id: c.id, at: now });
       if (decision !== true) return decision === "handed" ? false : decision;
@@ -220,16 +215,15 @@ export class IdbSeenIds implements SeenIds {
    * Whether a record can be claimed: free, or held by an inbox that is gone
    * without having handed it over. "handed": its holder's journal says it
    * was (the record is then corrected). "wait": a live inbox has it in hand
-   * (another tab's, or another inbox on this very set). Without Web Locks,
-   * an id another tab holds stays held.
+   * (another tab's, or another inbox on this very set). Without Web Locks
+   * no tab can be told dead, so an id another tab holds is waited on too.
    */
   private decide(rec: Rec | undefined, live: Set<string> | null | undefined): Decision | "handed" {
     if (!rec) return true;
     if (rec.holder === undefined) return false;
     if (rec.holder === this.holder) return this.inHand.has(JSON.stringify([rec.scope, rec.id])) ? "wait" : false;
     if (this.storage && HandedJournal.has(this.storage, rec.holder, rec.scope, rec.id)) return "handed";
-    if (!live) return false;
-    return live.has(rec.holder) ? "wait" : true;
+    return !live || live.has(rec.holder) ? "wait" : true;
   }
 
   /**

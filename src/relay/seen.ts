@@ -4,6 +4,16 @@ import { IdbSeenIds } from "./seen-idb.ts";
 /** Default bound on remembered ids per scope: the oldest are forgotten first. */
 export const DEFAULT_MAX_SEEN = 10_000;
 
+/** Default bound on a claim's wait for an id another inbox holds. */
+export const DEFAULT_MAX_WAIT_MS = 5000;
+
+/** What `p` resolves to within `ms`, else undefined. */
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The origin-ids (XEP-0359) a receiver has already handed to its app,
  * per scope (a bare JID, usually). `claim` is atomic: of several claims of
@@ -39,6 +49,13 @@ export interface SeenIdsOptions {
   name?: string;
   /** Ids kept per scope before the oldest are evicted. Default 10,000. */
   maxPerScope?: number;
+  /**
+   * How long a claim waits on an id another live inbox holds before taking
+   * it anyway. Default 5000 ms. Two inboxes that got two messages in
+   * opposite orders could otherwise wait on each other for ever; past this,
+   * showing a message twice is the lesser harm.
+   */
+  maxWaitMs?: number;
 }
 
 function checkMax(max: number): number {
@@ -57,8 +74,11 @@ export class MemorySeenIds implements SeenIds {
   private readonly max: number;
   private closed = false;
 
-  constructor(options: Pick<SeenIdsOptions, "maxPerScope"> = {}) {
+  private readonly maxWaitMs: number;
+
+  constructor(options: Pick<SeenIdsOptions, "maxPerScope" | "maxWaitMs"> = {}) {
     this.max = checkMax(options.maxPerScope ?? DEFAULT_MAX_SEEN);
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   }
 
   async claim(scope: string, id: string): Promise<boolean> {
@@ -67,7 +87,11 @@ export class MemorySeenIds implements SeenIds {
     if (!ids) this.scopes.set(scope, (ids = new Map()));
     const state = ids.get(id);
     if (state === "handed") return false;
-    if (state) return (await state.settled) ? false : this.claim(scope, id);
+    if (state) {
+      const handed = await settledWithin(state.settled, this.maxWaitMs);
+      if (handed !== undefined) return handed ? false : this.claim(scope, id);
+      // Waited long enough (two inboxes waiting on each other must not stall): take it.
+    }
     ids.set(id, held());
     for (const old of ids.keys()) {
       if (ids.size <= this.max) break;
@@ -119,6 +143,7 @@ function held(): Held {
  */
 export function openSeenIds(options: SeenIdsOptions = {}): SeenIds {
   const max = checkMax(options.maxPerScope ?? DEFAULT_MAX_SEEN);
-  if (typeof indexedDB === "undefined") return new MemorySeenIds({ maxPerScope: max });
-  return new IdbSeenIds({ name: options.name ?? "offline-edge-seen", maxPerScope: max });
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  if (typeof indexedDB === "undefined") return new MemorySeenIds({ maxPerScope: max, maxWaitMs });
+  return new IdbSeenIds({ name: options.name ?? "offline-edge-seen", maxPerScope: max, maxWaitMs });
 }

@@ -109,6 +109,63 @@ describe("inbox", () => {
     await expect(waiting).rejects.toBeInstanceOf(SeenIdsClosedError);
   });
 
+  it("closing gives up claims already granted to messages waiting their turn", async () => {
+    const seen = new MemorySeenIds({ maxWaitMs: 60_000 }); // a claim left in hand would stall the test
+    toClose.push(seen);
+    expect(await seen.claim(BOB, "m1")).toBe(true); // someone else has m1 in hand: the first inbox's m1 waits
+    let m2Granted!: () => void;
+    const granted = new Promise<void>((r) => (m2Granted = r));
+    const watched: SeenIds = {
+      claim: (scope, id) => seen.claim(scope, id).finally(() => id === "m2" && m2Granted()),
+      handed: (scope, ids) => seen.handed(scope, ids),
+      release: (scope, ids) => seen.release(scope, ids),
+      close: () => {},
+    };
+    const relay1 = new FakeRelay(BOB);
+    const first = new Inbox({ relay: relay1, seen: watched });
+    first.subscribe(() => expect.unreachable("nothing is handed before m1"));
+    const taken = [deliver(relay1, msg("m1")), deliver(relay1, msg("m2"))];
+    await granted; // m2 is claimed...
+    await new Promise((r) => setTimeout(r, 0)); // ...and, once the promise jobs have run, decided, waiting behind m1
+    first.close();
+    await Promise.all(taken.map((t) => expect(t).rejects.toBeInstanceOf(InboxClosedError)));
+    const relay2 = new FakeRelay(BOB);
+    const got: Element[] = [];
+    inbox(relay2, seen, got);
+    await deliver(relay2, msg("m2"));
+    expect(got.map(bodyOf)).toEqual(["m2"]);
+  });
+
+  it("a message the seen-set refuses (closed) is not confirmed, nor any behind it, so order holds", async () => {
+    const relay = new FakeRelay(BOB);
+    const closing: SeenIds = {
+      claim: (_, id) => (id === "m1" ? Promise.reject(new SeenIdsClosedError()) : Promise.resolve(true)),
+      handed: async () => {},
+      close: () => {},
+    };
+    const got: Element[] = [];
+    inbox(relay, closing, got);
+    const results = await Promise.allSettled([deliver(relay, msg("m1")), deliver(relay, msg("m2"))]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(got).toEqual([]);
+  });
+
+  it("with no listener, messages wait for the next one instead of being confirmed unseen", async () => {
+    const relay = new FakeRelay(BOB);
+    const got: Element[] = [];
+    const seen = new MemorySeenIds();
+    const box = new Inbox({ relay, seen });
+    toClose.push(box, seen);
+    box.subscribe(() => undefined)(); // listened once, then stopped
+    let settled = false;
+    const taken = deliver(relay, msg("w1")).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    box.subscribe((el) => void got.push(el));
+    await taken;
+    expect(got.map(bodyOf)).toEqual(["w1"]);
+  });
+
   it("closed before anyone listened: what arrived is refused, not left waiting", async () => {
     const relay = new FakeRelay(BOB);
     const box = new Inbox({ relay, seen: new MemorySeenIds() });

@@ -148,6 +148,20 @@ describe("seen ids across tabs (IndexedDB, Web Locks, handed journal)", () => {
     expect(await b.seen.claim("bob", "s2")).toBe(false);
   });
 
+  it("without Web Locks, an id another tab holds is waited on (never a repeat it cannot know): handed, or taken after maxWaitMs", async () => {
+    const { tab } = origin();
+    const a = tab({ locks: null });
+    const b = tab({ locks: null, maxWaitMs: 150 });
+    expect(await a.seen.claim("bob", "n1")).toBe(true);
+    expect(await a.seen.claim("bob", "n2")).toBe(true);
+    const handedMeanwhile = b.seen.claim("bob", "n1");
+    const neverHanded = b.seen.claim("bob", "n2"); // a may have died: nobody can tell
+    expect(await settled(handedMeanwhile)).toBe(false);
+    await a.seen.handed("bob", ["n1"]);
+    expect(await handedMeanwhile).toBe(false);
+    expect(await neverHanded).toBe(true);
+  });
+
   it("closing fails claims still waiting with SeenIdsClosedError (the inbox then refuses the message: its sender keeps it)", async () => {
     const { tab } = origin();
     const a = tab();
