@@ -19,7 +19,13 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function runApp(root: HTMLElement, identity: DemoIdentity): Promise<void> {
   const { self } = identity;
-  const shell = new Shell(self, () => location.assign(signOutUrl(identity.relay)));
+  // Signing out navigates away, but this page's code runs on until it unloads: it must not remember the identity again.
+  let signingOut = false;
+  const signOut = () => {
+    signingOut = true;
+    location.assign(signOutUrl(identity.relay));
+  };
+  const shell = new Shell(self, signOut);
   root.replaceChildren(shell.element);
   document.title = `${self} · offline-edge chat`;
 
@@ -42,13 +48,13 @@ export async function runApp(root: HTMLElement, identity: DemoIdentity): Promise
     shell.setStatus([`store: ${store.mode}`, `relay: ${identity.relay}`, "not connected"]);
     const where = identity.relay === "xmpp" ? `the XMPP server at ${identity.service || "(no service given)"}` : "the local mesh";
     const other = h("button", { class: "btn", attrs: { type: "button" } }, "Sign in as someone else");
-    other.addEventListener("click", () => location.assign(signOutUrl(identity.relay)));
+    other.addEventListener("click", signOut);
     const mesh = identity.relay === "xmpp" ? h("a", { class: "btn", attrs: { href: "/" } }, "Use the local mesh") : null;
     shell.showError(`Could not connect to ${where}`, message(e), xmppHints(identity), [reloadButton(), other, ...(mesh ? [mesh] : [])]);
     return;
   }
   // Remembered only once it worked, so a bad identity never sticks to the tab.
-  rememberIdentity(identity.relay, identity.self);
+  if (!signingOut) rememberIdentity(identity.relay, identity.self);
   chat.attach(session);
 }
 
