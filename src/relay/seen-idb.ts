@@ -46,6 +46,9 @@ const TRIM_EVERY = 64;
 /** Each live inbox holds a Web Lock by this prefix and its holder id, for as long as it runs. */
 const HOLDER_LOCK = "offline-edge:seen-holder:";
 
+/** One (scope, id) as a string key; JSON, so no scope or id can run into another. */
+const claimKey = (scope: string, id: string) => JSON.stringify([scope, id]);
+
 /** Pause before asking again about an id a live inbox holds: 20 ms, doubling to 1 s. */
 const waitMs = (waits: number) => Math.min(20 * 2 ** waits, 1000);
 
@@ -185,7 +188,7 @@ export class IdbSeenIds implements SeenIds {
     const taken = new Set<string>();
     const now = Date.now();
     const decisions = batch.map((c, i): Decision => {
-      const key = JSON.stringify([c.scope, c.id]);
+      const key = claimKey(c.scope, c.id);
       // A second claim of an id this batch just granted waits for it (it is in hand now).
       if (taken.has(key)) return "wait";
       let decision = this.decide(known[i], live);
@@ -198,7 +201,7 @@ export class IdbSeenIds implements SeenIds {
     });
     await this.trimScopes(tx, batch, decisions);
     await tx.done;
-    batch.forEach((c, i) => decisions[i] === true && this.inHand.add(JSON.stringify([c.scope, c.id])));
+    batch.forEach((c, i) => decisions[i] === true && this.inHand.add(claimKey(c.scope, c.id)));
     return decisions;
   }
 
@@ -221,7 +224,7 @@ export class IdbSeenIds implements SeenIds {
   private decide(rec: Rec | undefined, live: Set<string> | null | undefined): Decision | "handed" {
     if (!rec) return true;
     if (rec.holder === undefined) return false;
-    if (rec.holder === this.holder) return this.inHand.has(JSON.stringify([rec.scope, rec.id])) ? "wait" : false;
+    if (rec.holder === this.holder) return this.inHand.has(claimKey(rec.scope, rec.id)) ? "wait" : false;
     if (this.storage && HandedJournal.has(this.storage, rec.holder, rec.scope, rec.id)) return "handed";
     return !live || live.has(rec.holder) ? "wait" : true;
   }
@@ -232,7 +235,7 @@ export class IdbSeenIds implements SeenIds {
    */
   handed(scope: string, ids: string[]): Promise<void> {
     const entry = this.journal?.add(scope, ids) ?? null;
-    for (const id of ids) this.inHand.delete(JSON.stringify([scope, id]));
+    for (const id of ids) this.inHand.delete(claimKey(scope, id));
     if (this.closed) return Promise.resolve(); // the journal has them: the next claimant folds it in
     const write = this.open().then(async (db) => {
       const tx: Tx = db.transaction(["seen"], "readwrite", { durability: "relaxed" });
@@ -254,7 +257,7 @@ export class IdbSeenIds implements SeenIds {
       for (const r of recs) if (r?.holder === this.holder) void tx.store.delete([scope, r.id]);
       await tx.done;
       // Only now: until the delete commits, a claim here must wait rather than read "ours, so handed".
-      for (const id of ids) this.inHand.delete(JSON.stringify([scope, id]));
+      for (const id of ids) this.inHand.delete(claimKey(scope, id));
     });
   }
 

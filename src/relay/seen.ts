@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../core/errors.ts";
+import { withTimeout } from "../core/timeout.ts";
 import { IdbSeenIds } from "./seen-idb.ts";
 
 /** Default bound on remembered ids per scope: the oldest are forgotten first. */
@@ -7,12 +8,6 @@ export const DEFAULT_MAX_SEEN = 10_000;
 /** Default bound on a claim's wait for an id another inbox holds. */
 export const DEFAULT_MAX_WAIT_MS = 5000;
 
-/** What `p` resolves to within `ms`, else undefined. */
-function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The origin-ids (XEP-0359) a receiver has already handed to its app,
@@ -88,7 +83,7 @@ export class MemorySeenIds implements SeenIds {
     const state = ids.get(id);
     if (state === "handed") return false;
     if (state) {
-      const handed = await settledWithin(state.settled, this.maxWaitMs);
+      const handed = await withTimeout(state.settled, this.maxWaitMs, "The inbox holding this id").catch(() => undefined);
       if (handed !== undefined) return handed ? false : this.claim(scope, id);
       // Waited long enough (two inboxes waiting on each other must not stall): take it.
     }
