@@ -4,7 +4,7 @@ import type { StoreEvent, StoreListener } from "../core/events.ts";
 import type { RecordKey } from "../core/record.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
-import type { OfflineStoreApi, StoreMode } from "./api.ts";
+import type { OfflineStoreApi, StoreMode } from "../core/store-api.ts";
 
 /** Carries one request to a store host and brings back its reply. */
 export type Transport = (request: Request) => Promise<Reply>;

@@ -1,6 +1,5 @@
-/** The page side: open the store (service worker or page mode), and wire a relay to it. */
-export type { OfflineStoreApi, MetricsReport, StoreMode } from "./api.ts";
+/** The page side of the store: open it (service worker or page mode) and call it. */
+export type { OfflineStoreApi, MetricsReport, StoreMode } from "../core/store-api.ts";
 export { ClientStore } from "./client-store.ts";
 export { createOfflineStore, type CreateOfflineStoreOptions } from "./create.ts";
-export { Messenger, type MessengerOptions } from "./messenger.ts";
 export type { StoreConfig } from "../protocol/config.ts";

@@ -15,5 +15,6 @@ export * from "./policy.ts";
 export * from "./prepare.ts";
 export * from "./record.ts";
 export * from "./stanza.ts";
+export * from "./store-api.ts";
 export * from "./time.ts";
 export * from "./timeout.ts";

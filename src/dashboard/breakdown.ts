@@ -1,4 +1,4 @@
-import { h } from "./dom.ts";
+import { h } from "../ui/dom.ts";
 import { formatCount } from "./format.ts";
 
 /**

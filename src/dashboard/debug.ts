@@ -1,4 +1,4 @@
-import type { MetricsReport, OfflineStoreApi } from "../client/api.ts";
+import type { MetricsReport, OfflineStoreApi } from "../core/store-api.ts";
 import type { QueueInfo } from "../core/backend.ts";
 import type { ListedMessage } from "../core/offline-store.ts";
 

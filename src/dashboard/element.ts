@@ -1,8 +1,8 @@
 import uplotCss from "uplot/dist/uPlot.min.css?inline";
-import type { MetricsReport, OfflineStoreApi } from "../client/api.ts";
+import type { MetricsReport, OfflineStoreApi } from "../core/store-api.ts";
 import type { StoreEvent } from "../core/events.ts";
 import { BreakdownView } from "./breakdown.ts";
-import { button, h, setText } from "./dom.ts";
+import { button, h, setText } from "../ui/dom.ts";
 import { EventLogView, EventRing } from "./event-log.ts";
 import { DRAIN_EVENT, ERROR_EVENT, type DashboardErrorDetail, type DrainRequestDetail } from "./events.ts";
 import { buildExport, download, exportFileName, OPENMETRICS_TYPE } from "./export.ts";

@@ -1,5 +1,5 @@
 import type { StoreEvent } from "../core/events.ts";
-import { h, setText } from "./dom.ts";
+import { h, setText } from "../ui/dom.ts";
 import { formatClock, plural } from "./format.ts";
 
 /** One logged store event and when this page saw it. */

@@ -1,4 +1,4 @@
-import type { MetricsReport, OfflineStoreApi } from "../client/api.ts";
+import type { MetricsReport, OfflineStoreApi } from "../core/store-api.ts";
 import { fileStamp } from "./format.ts";
 
 /** Tag of the JSON export format, for tools that read it back. */

@@ -2,7 +2,7 @@ import uPlot from "uplot";
 import type { HistogramData } from "../core/histogram.ts";
 import { summarize } from "../core/metrics.ts";
 import { BUCKET_X, isDecade, logSplits, visibleRange } from "./buckets.ts";
-import { h, setText } from "./dom.ts";
+import { h, setText } from "../ui/dom.ts";
 import { formatCount, formatMs, formatMsShort } from "./format.ts";
 
 /** Canvas colours of a chart (canvas cannot read CSS variables itself). */

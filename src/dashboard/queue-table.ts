@@ -1,5 +1,5 @@
 import type { ListedMessage } from "../core/offline-store.ts";
-import { button, h, setText, srOnly } from "./dom.ts";
+import { button, h, setText, srOnly } from "../ui/dom.ts";
 import { formatAge, formatClock, formatDepth } from "./format.ts";
 import { previewOf } from "./preview.ts";
 

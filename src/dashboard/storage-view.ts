@@ -1,4 +1,4 @@
-import { h, setText } from "./dom.ts";
+import { h, setText } from "../ui/dom.ts";
 import { formatBytes, formatPercent } from "./format.ts";
 
 /** What `navigator.storage` tells about this origin's storage. */

@@ -1,5 +1,5 @@
-import type { MetricsReport } from "../client/api.ts";
-import { h, setText } from "./dom.ts";
+import type { MetricsReport } from "../core/store-api.ts";
+import { h, setText } from "../ui/dom.ts";
 import { formatCount } from "./format.ts";
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((n, v) => n + v, 0);

@@ -1,7 +1,7 @@
 // The chat for one signed-in user: state (contacts, presence, queue depths,
 // history) and the wiring between the messenger, the store and the views.
 import type { Element } from "@xmpp/xml";
-import type { ClientStore } from "../client/client-store.ts";
+import type { ClientStore } from "../client/index.ts";
 import { exposeDebugHandle } from "../dashboard/index.ts";
 import { demoContacts, rememberIdentity, signOutUrl, type DemoIdentity } from "./config.ts";
 import { Composer } from "./composer.ts";

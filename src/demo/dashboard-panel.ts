@@ -1,6 +1,6 @@
 // The <offline-dashboard> beside the chat, collapsible, wired to the store;
 // its "Drain now" requests go to the messenger's drain engine.
-import type { OfflineStoreApi } from "../client/api.ts";
+import type { OfflineStoreApi } from "../index.ts";
 import { defineOfflineDashboard, handleDrainRequests, type DrainTarget } from "../dashboard/index.ts";
 import { h } from "./dom.ts";
 

@@ -4,9 +4,9 @@
  * JIDs can never become markup. Demo-only helpers live here.
  */
 
-import { h, type Child } from "../dashboard/dom.ts";
+import { h, type Child } from "../ui/dom.ts";
 
-export { h, setText, type Child } from "../dashboard/dom.ts";
+export { h, setText, type Child } from "../ui/dom.ts";
 
 /** A stable colour for a JID's avatar, from a small neutral-friendly palette. */
 export function avatarColor(jid: string): string {

@@ -1,7 +1,7 @@
 // Each user's conversations, kept in localStorage (keyed by identity) so a
 // reload shows what was seen. Written synchronously on every change: a message
 // handed to the app is on disk before the tab can close.
-import type { DeliveryState } from "../relay/delivery.ts";
+import type { DeliveryState } from "../messaging/index.ts";
 import type { IncomingChat } from "./stanza.ts";
 
 /** A sent message's state: the outbox's states, plus `sending` (no answer yet) and `left` (gone from the queue while we were away). */

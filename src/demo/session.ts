@@ -1,11 +1,10 @@
 // One signed-in user's session: the shared offline store, a relay (local
 // mesh or XMPP), and the Messenger that sends, queues, drains and receives.
 import type { Element } from "@xmpp/xml";
-import { createOfflineStore } from "../client/create.ts";
-import type { ClientStore } from "../client/client-store.ts";
-import { Messenger } from "../client/messenger.ts";
-import { MeshRelay } from "../relay/mesh.ts";
-import type { Relay } from "../relay/relay.ts";
+import { createOfflineStore, type ClientStore } from "../client/index.ts";
+import { Messenger } from "../messaging/index.ts";
+import { MeshRelay } from "../relay/mesh/index.ts";
+import type { Relay } from "../relay/index.ts";
 import type { DemoIdentity } from "./config.ts";
 
 export interface Session {

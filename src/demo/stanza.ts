@@ -1,9 +1,7 @@
 // Chat stanzas in and out: building them with @xmpp/xml (which escapes text),
 // and reading what the app shows from them.
 import { xml, type Element } from "@xmpp/xml";
-import { bareJid } from "../core/jid.ts";
-import { NS } from "../core/namespaces.ts";
-import { parseElement } from "../core/stanza.ts";
+import { bareJid, NS, parseElement } from "../index.ts";
 
 /** A chat message with our own XEP-0359 origin-id, so its states can be matched before `send` resolves. */
 export function chatMessage(to: string, body: string, id: string): Element {

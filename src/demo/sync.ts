@@ -1,7 +1,6 @@
 // Keeps what the history says about sent messages in step with the
 // messenger and the store (which every tab shares), and tracks queue depths.
-import type { OfflineStoreApi } from "../client/api.ts";
-import type { StoreEvent } from "../core/events.ts";
+import type { OfflineStoreApi, StoreEvent } from "../index.ts";
 import type { History } from "./history.ts";
 import type { Session } from "./session.ts";
 import { bounceText, chatMessage } from "./stanza.ts";

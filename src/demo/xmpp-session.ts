@@ -2,8 +2,8 @@
 // out of the mesh demo's first load).
 import type { Element } from "@xmpp/xml";
 import { xml } from "@xmpp/xml";
-import { bareJid } from "../core/jid.ts";
-import { createXmppRelay, type XmppRelay } from "../relay/xmpp.ts";
+import { bareJid } from "../index.ts";
+import { createXmppRelay, type XmppRelay } from "../relay/xmpp/index.ts";
 import type { DemoIdentity } from "./config.ts";
 
 /** Logs in (PLAIN: the demo server allows it over ws:// on loopback) and sends initial presence. */

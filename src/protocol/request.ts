@@ -1,8 +1,10 @@
 import type { QueueInfo } from "../core/backend.ts";
 import { InvalidRequestError } from "../core/errors.ts";
-import type { MetricsSnapshot } from "../core/metrics.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
 import type { StoreConfig } from "./config.ts";
+import type { MetricsReport } from "../core/store-api.ts";
+
+export type { MetricsReport };
 
 /** Version tag on every request, so a page and a worker of different builds notice. */
 export const PROTOCOL = "offline-edge/1";
@@ -34,15 +36,6 @@ export interface Ops {
 }
 
 export type Op = keyof Ops;
-
-/** Metrics as hosts hand them out: snapshot, OpenMetrics text, queues with their limits. */
-export interface MetricsReport {
-  snapshot: MetricsSnapshot;
-  openMetrics: string;
-  queues: QueueInfo[];
-  /** Per-user limit of each queue; null is infinity. */
-  limits: Record<string, number | null>;
-}
 
 /** What each operation answers. */
 export interface Results {

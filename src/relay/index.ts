@@ -1,9 +1,6 @@
-/** Relays (XMPP, local mesh) and what runs over them: drain, outbox, inbox. */
+/**
+ * The relay port: presence, sending with a known outcome, incoming messages.
+ * Transports live beside it, each its own entry: `./mesh/index.ts` (tabs of
+ * one browser over a BroadcastChannel) and `./xmpp/index.ts` (@xmpp/client).
+ */
 export type { PresenceChange, Relay, SendOutcome } from "./relay.ts";
-export { MeshRelay, MESH_CHANNEL, type MeshOptions } from "./mesh.ts";
-export * from "./xmpp.ts";
-export { DrainEngine, DRAIN_LOCK_PREFIX, type DrainEvent, type DrainOptions, type DrainReport } from "./drain.ts";
-export { Outbox, type OutboxOptions } from "./outbox.ts";
-export type { DeliveryState, DeliveryStatus } from "./delivery.ts";
-export { Inbox, type InboxOptions } from "./inbox.ts";
-export { openSeenIds, type SeenIds } from "./seen.ts";

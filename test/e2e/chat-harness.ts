@@ -2,12 +2,12 @@
 // app saw recorded on window.chat for the test to read.
 import type { Element } from "@xmpp/xml";
 import { createOfflineStore, type CreateOfflineStoreOptions } from "../../src/client/create.ts";
-import { Messenger } from "../../src/client/messenger.ts";
+import { Messenger } from "../../src/messaging/messenger.ts";
 import { NS } from "../../src/core/namespaces.ts";
-import type { DeliveryStatus } from "../../src/relay/delivery.ts";
-import { MeshRelay } from "../../src/relay/mesh.ts";
+import type { DeliveryStatus } from "../../src/messaging/send/status-book.ts";
+import { MeshRelay } from "../../src/relay/mesh/relay.ts";
 import type { Relay } from "../../src/relay/relay.ts";
-import { createXmppRelay } from "../../src/relay/xmpp.ts";
+import { createXmppRelay } from "../../src/relay/xmpp/index.ts";
 
 export interface ChatOptions {
   self: string;

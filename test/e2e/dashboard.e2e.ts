@@ -178,13 +178,13 @@ describe("<offline-dashboard> on the service worker store", () => {
 
   it("purges expired messages", async () => {
     const { page, dash } = await openDashboard();
-    // Sent 900 ms ago with a 1 s lifetime: stored now, expired 100 ms later.
-    const sent = Date.now() - 900;
-    const expiring = chat("erin@localhost", "short-lived", `<delay xmlns='urn:xmpp:delay' stamp='${new Date(sent).toISOString()}'/><x xmlns='jabber:x:expire' seconds='1'/>`);
+    // Sent 1 s ago with a 3 s lifetime: stored now (a 2 s margin for a loaded machine), expired 2 s later.
+    const sent = Date.now() - 1000;
+    const expiring = chat("erin@localhost", "short-lived", `<delay xmlns='urn:xmpp:delay' stamp='${new Date(sent).toISOString()}'/><x xmlns='jabber:x:expire' seconds='3'/>`);
     const [result] = await page.evaluate((s) => window.dashStore.write([s]), expiring);
     expect(result!.status).toBe("stored");
     await depthShows(dash, "erin@localhost", "1 / 100");
-    await page.waitForFunction((t) => Date.now() > t, sent + 1000);
+    await page.waitForFunction((t) => Date.now() > t, sent + 3000, { timeout: 10_000 });
     await dash.getByRole("button", { name: "Purge expired" }).click();
     await dash.getByRole("status").getByText("Purged 1 expired message.", { exact: true }).waitFor({ timeout: POLL.timeout });
     await depthShows(dash, "erin@localhost", "0 / 100");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { build, preview } from "vite";
 import { startProsody } from "../prosody/prosody.mjs";
-import { createXmppRelay } from "../../src/relay/xmpp.ts";
+import { createXmppRelay } from "../../src/relay/xmpp/index.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

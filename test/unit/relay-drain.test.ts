@@ -3,12 +3,12 @@ import type { Element } from "@xmpp/xml";
 import { NS } from "../../src/core/namespaces.ts";
 import type { OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
-import { ContextLocks } from "../../src/relay/drain-locks.ts";
-import { DrainEngine, type DrainEvent } from "../../src/relay/drain.ts";
-import { Inbox } from "../../src/relay/inbox.ts";
-import type { MeshRelay } from "../../src/relay/mesh.ts";
-import { Outbox } from "../../src/relay/outbox.ts";
-import { openSeenIds } from "../../src/relay/seen.ts";
+import { ContextLocks } from "../../src/messaging/drain/locks.ts";
+import { DrainEngine, type DrainEvent } from "../../src/messaging/drain/engine.ts";
+import { Inbox } from "../../src/messaging/receive/inbox.ts";
+import type { MeshRelay } from "../../src/relay/mesh/relay.ts";
+import { Outbox } from "../../src/messaging/send/outbox.ts";
+import { openSeenIds } from "../../src/messaging/receive/claims.ts";
 import { FakeRelay, bodyOf, channelName, chatTo, meshTab, storeApi, until, type TestStore } from "./relay-helpers.ts";
 
 const UNLIMITED: Partial<OfflineStoreOptions> = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };

@@ -2,13 +2,13 @@
 // that can "die", a fake relay, bounded waits, and message builders.
 import "fake-indexeddb/auto";
 import type { Element } from "@xmpp/xml";
-import type { OfflineStoreApi } from "../../src/client/api.ts";
+import type { OfflineStoreApi } from "../../src/core/store-api.ts";
 import type { OfflineBackend } from "../../src/core/backend.ts";
 import type { StoreEvent } from "../../src/core/events.ts";
 import { OfflineStore, type OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
 import { Listeners } from "../../src/core/listeners.ts";
-import { MeshRelay, type MeshOptions } from "../../src/relay/mesh.ts";
+import { MeshRelay, type MeshOptions } from "../../src/relay/mesh/relay.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../../src/relay/relay.ts";
 
 /** An OfflineStoreApi over an OfflineStore, as page mode does it; `kill()` makes every later call fail (a tab that died). */

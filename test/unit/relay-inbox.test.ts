@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Element } from "@xmpp/xml";
 import { readMessage } from "../../src/core/stanza.ts";
-import { Inbox, InboxClosedError } from "../../src/relay/inbox.ts";
-import { MemorySeenIds, SeenIdsClosedError, openSeenIds, type SeenIds } from "../../src/relay/seen.ts";
+import { Inbox, InboxClosedError } from "../../src/messaging/receive/inbox.ts";
+import { MemorySeenIds, SeenIdsClosedError, openSeenIds, type SeenIds } from "../../src/messaging/receive/claims.ts";
 import { FakeRelay, bodyOf } from "./relay-helpers.ts";
 
 const BOB = "bob@mesh.local";

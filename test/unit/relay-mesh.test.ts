@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Element } from "@xmpp/xml";
 import { readMessage } from "../../src/core/stanza.ts";
-import type { MeshRelay } from "../../src/relay/mesh.ts";
-import { MeshRoster } from "../../src/relay/mesh-roster.ts";
+import type { MeshRelay } from "../../src/relay/mesh/relay.ts";
+import { MeshRoster } from "../../src/relay/mesh/roster.ts";
 import type { PresenceChange } from "../../src/relay/relay.ts";
 import { bodyOf, channelName, chatTo, meshTab, until } from "./relay-helpers.ts";
 

@@ -4,11 +4,11 @@ import { NS } from "../../src/core/namespaces.ts";
 import type { OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { readMessage } from "../../src/core/stanza.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
-import type { DeliveryStatus } from "../../src/relay/delivery.ts";
-import { ContextLocks } from "../../src/relay/drain-locks.ts";
-import { DrainEngine } from "../../src/relay/drain.ts";
-import { fanOut } from "../../src/relay/groupchat.ts";
-import { Outbox } from "../../src/relay/outbox.ts";
+import type { DeliveryStatus } from "../../src/messaging/send/status-book.ts";
+import { ContextLocks } from "../../src/messaging/drain/locks.ts";
+import { DrainEngine } from "../../src/messaging/drain/engine.ts";
+import { fanOut } from "../../src/relay/mesh/groupchat.ts";
+import { Outbox } from "../../src/messaging/send/outbox.ts";
 import type { SendOutcome } from "../../src/relay/relay.ts";
 import { FakeRelay, bodyOf, chatTo, storeApi, until } from "./relay-helpers.ts";
 

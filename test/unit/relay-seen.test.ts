@@ -4,9 +4,9 @@
 // real ones).
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IdbSeenIds, type HolderLocks, type IdbSeenIdsOptions } from "../../src/relay/seen-idb.ts";
-import { HandedJournal, type JournalStorage } from "../../src/relay/seen-journal.ts";
-import { SeenIdsClosedError } from "../../src/relay/seen.ts";
+import { IdbSeenIds, type HolderLocks, type IdbSeenIdsOptions } from "../../src/messaging/receive/claims-idb.ts";
+import { HandedJournal, type JournalStorage } from "../../src/messaging/receive/handed-journal.ts";
+import { SeenIdsClosedError } from "../../src/messaging/receive/claims.ts";
 
 const HOLDER_LOCK = "offline-edge:seen-holder:";
 

@@ -14,7 +14,7 @@ import {
   type LateBounce,
   type XmppClientLike,
   type XmppSendOutcome,
-} from "../../src/relay/xmpp.ts";
+} from "../../src/relay/xmpp/index.ts";
 import { PresenceTracker } from "../../src/relay/xmpp/presence.ts";
 import {
   connectClient,

@@ -5,7 +5,7 @@ import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import type { PresenceChange, Relay } from "../relay.ts";
-import { DeliveryTracker, type InFlight } from "./delivery.ts";
+import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
 import { receiptFor, receivedId, wantsReceipt } from "./receipts.ts";

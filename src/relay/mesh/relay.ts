@@ -1,12 +1,12 @@
 import type { Element } from "@xmpp/xml";
-import { InvalidOptionError } from "../core/errors.ts";
-import { bareJid, parseAddress } from "../core/jid.ts";
-import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../core/stanza.ts";
-import { Listeners } from "../core/listeners.ts";
-import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./mesh-frame.ts";
-import { MeshRoster, type RosterChange } from "./mesh-roster.ts";
-import { originIdOf } from "../core/prepare.ts";
-import type { PresenceChange, Relay, SendOutcome } from "./relay.ts";
+import { InvalidOptionError } from "../../core/errors.ts";
+import { bareJid, parseAddress } from "../../core/jid.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
+import { Listeners } from "../../core/listeners.ts";
+import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
+import { MeshRoster, type RosterChange } from "./roster.ts";
+import { originIdOf } from "../../core/prepare.ts";
+import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 
 /** Default name of the BroadcastChannel the mesh runs on. */
 export const MESH_CHANNEL = "offline-edge:mesh";

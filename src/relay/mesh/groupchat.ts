@@ -1,7 +1,7 @@
 import type { Element } from "@xmpp/xml";
-import { bareJid, parseAddress } from "../core/jid.ts";
-import { ensureOriginId } from "../core/prepare.ts";
-import { cloneElement } from "../core/stanza.ts";
+import { bareJid, parseAddress } from "../../core/jid.ts";
+import { ensureOriginId } from "../../core/prepare.ts";
+import { cloneElement } from "../../core/stanza.ts";
 
 /** A mesh group's members (bare JIDs), as the caller knows them; undefined when it is no group. */
 export type GroupMembers = (group: string) => readonly string[] | undefined;

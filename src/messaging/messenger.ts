@@ -1,11 +1,11 @@
 import type { Element } from "@xmpp/xml";
-import { DrainEngine, type DrainEvent, type DrainOptions } from "../relay/drain.ts";
-import type { DeliveryStatus } from "../relay/delivery.ts";
-import type { GroupMembers } from "../relay/groupchat.ts";
-import { Inbox, type InboxOptions } from "../relay/inbox.ts";
-import { Outbox } from "../relay/outbox.ts";
+import { DrainEngine, type DrainEvent, type DrainOptions } from "./drain/engine.ts";
+import type { DeliveryStatus } from "./send/status-book.ts";
+import type { GroupMembers } from "../relay/mesh/groupchat.ts";
+import { Inbox, type InboxOptions } from "./receive/inbox.ts";
+import { Outbox } from "./send/outbox.ts";
 import type { Relay } from "../relay/relay.ts";
-import type { OfflineStoreApi } from "./api.ts";
+import type { OfflineStoreApi } from "../core/store-api.ts";
 
 export interface MessengerOptions {
   store: OfflineStoreApi;

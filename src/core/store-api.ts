@@ -1,10 +1,17 @@
-import type { QueueInfo } from "../core/backend.ts";
-import type { StoreListener } from "../core/events.ts";
-import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
-import type { RecordKey } from "../core/record.ts";
-import type { MetricsReport } from "../protocol/request.ts";
+import type { QueueInfo } from "./backend.ts";
+import type { StoreListener } from "./events.ts";
+import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "./offline-store.ts";
+import type { RecordKey } from "./record.ts";
+import type { MetricsSnapshot } from "./metrics.ts";
 
-export type { MetricsReport };
+/** Metrics as hosts hand them out: snapshot, OpenMetrics text, queues with their limits. */
+export interface MetricsReport {
+  snapshot: MetricsSnapshot;
+  openMetrics: string;
+  queues: QueueInfo[];
+  /** Per-user limit of each queue; null is infinity. */
+  limits: Record<string, number | null>;
+}
 
 /** Where the store runs: in the service worker (shared by every tab), or in this page. */
 export type StoreMode = "worker" | "page";

@@ -1,11 +1,11 @@
-import type { OfflineStoreApi } from "../client/api.ts";
-import { InvalidOptionError } from "../core/errors.ts";
-import { bareJid } from "../core/jid.ts";
-import type { PoppedMessage } from "../core/offline-store.ts";
-import { readMessage } from "../core/stanza.ts";
-import { defaultLocks, type DrainLocks } from "./drain-locks.ts";
-import { Listeners } from "../core/listeners.ts";
-import type { Relay, SendOutcome } from "./relay.ts";
+import type { OfflineStoreApi } from "../../core/store-api.ts";
+import { InvalidOptionError } from "../../core/errors.ts";
+import { bareJid } from "../../core/jid.ts";
+import type { PoppedMessage } from "../../core/offline-store.ts";
+import { readMessage } from "../../core/stanza.ts";
+import { defaultLocks, type DrainLocks } from "./locks.ts";
+import { Listeners } from "../../core/listeners.ts";
+import type { Relay, SendOutcome } from "../../relay/relay.ts";
 
 /** Prefix of the Web Lock each peer's drain holds: `offline-edge:drain:<bare JID>`. */
 export const DRAIN_LOCK_PREFIX = "offline-edge:drain:";

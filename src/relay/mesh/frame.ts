@@ -1,4 +1,4 @@
-import { parseAddress } from "../core/jid.ts";
+import { parseAddress } from "../../core/jid.ts";
 
 /** Version of the mesh wire format; frames of any other version are ignored. */
 export const MESH_VERSION = 1;

@@ -1,6 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
-import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./seen-journal.ts";
-import { DEFAULT_MAX_WAIT_MS, SeenIdsClosedError, type SeenIds, type SeenIdsOptions } from "./seen.ts";
+import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./handed-journal.ts";
+import { DEFAULT_MAX_WAIT_MS, SeenIdsClosedError, type SeenIds, type SeenIdsOptions } from "./claims.ts";
 
 interface SeenDB extends DBSchema {
   seen: {

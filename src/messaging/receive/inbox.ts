@@ -1,9 +1,9 @@
 import type { Element } from "@xmpp/xml";
-import { bareJid } from "../core/jid.ts";
-import { Listeners } from "../core/listeners.ts";
-import { originIdOf } from "../core/prepare.ts";
-import type { Relay } from "./relay.ts";
-import { SeenIdsClosedError, openSeenIds, type SeenIds } from "./seen.ts";
+import { bareJid } from "../../core/jid.ts";
+import { Listeners } from "../../core/listeners.ts";
+import { originIdOf } from "../../core/prepare.ts";
+import type { Relay } from "../../relay/relay.ts";
+import { SeenIdsClosedError, openSeenIds, type SeenIds } from "./claims.ts";
 
 /** What an inbox listens to, and where it remembers what it handed over. */
 export interface InboxOptions {

@@ -1,6 +1,6 @@
-import { InvalidOptionError } from "../core/errors.ts";
-import { withTimeout } from "../core/timeout.ts";
-import { IdbSeenIds } from "./seen-idb.ts";
+import { InvalidOptionError } from "../../core/errors.ts";
+import { withTimeout } from "../../core/timeout.ts";
+import { IdbSeenIds } from "./claims-idb.ts";
 
 /** Default bound on remembered ids per scope: the oldest are forgotten first. */
 export const DEFAULT_MAX_SEEN = 10_000;

@@ -1,4 +1,4 @@
-import { Listeners } from "../core/listeners.ts";
+import { Listeners } from "../../core/listeners.ts";
 
 /**
  * Where one message to one recipient stands, as the app sees it:

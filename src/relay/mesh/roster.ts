@@ -1,4 +1,4 @@
-import { bareJid } from "../core/jid.ts";
+import { bareJid } from "../../core/jid.ts";
 
 /** What a roster change did: which tab (full JID), and whether its bare JID came or went with it. */
 export interface RosterChange {

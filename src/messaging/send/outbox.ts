@@ -1,15 +1,15 @@
 import { xml, type Element } from "@xmpp/xml";
-import { NS } from "../core/namespaces.ts";
-import type { OfflineStoreApi } from "../client/api.ts";
-import { InvalidRequestError, OfflineEdgeError } from "../core/errors.ts";
-import { bareJid } from "../core/jid.ts";
-import type { WriteResult } from "../core/offline-store.ts";
-import { ensureOriginId } from "../core/prepare.ts";
-import { cloneElement, readMessage } from "../core/stanza.ts";
-import { DeliveryBook, type DeliveryStatus } from "./delivery.ts";
-import type { DrainEngine } from "./drain.ts";
-import { fanOut, type GroupMembers } from "./groupchat.ts";
-import type { Relay, SendOutcome } from "./relay.ts";
+import { NS } from "../../core/namespaces.ts";
+import type { OfflineStoreApi } from "../../core/store-api.ts";
+import { InvalidRequestError, OfflineEdgeError } from "../../core/errors.ts";
+import { bareJid } from "../../core/jid.ts";
+import type { WriteResult } from "../../core/offline-store.ts";
+import { ensureOriginId } from "../../core/prepare.ts";
+import { cloneElement, readMessage } from "../../core/stanza.ts";
+import { DeliveryBook, type DeliveryStatus } from "./status-book.ts";
+import type { DrainEngine } from "../drain/engine.ts";
+import { fanOut, type GroupMembers } from "../../relay/mesh/groupchat.ts";
+import type { Relay, SendOutcome } from "../../relay/relay.ts";
 
 /** What an outbox sends through, and where it queues. */
 export interface OutboxOptions {
