@@ -1,7 +1,7 @@
 import type { QueueInfo } from "../core/backend.ts";
 import type { StoreListener } from "../core/events.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
-import type { RecordKey } from "../core/record.ts";
+import type { QuarantinedRecord, RecordKey } from "../core/record.ts";
 import type { MetricsReport } from "../protocol/request.ts";
 
 export type { MetricsReport };
@@ -32,6 +32,8 @@ export interface OfflineStoreApi {
   removeOlderThan(days: number): Promise<number>;
   export(owner: string): ReturnType<OfflineStore["export"]>;
   metrics(): Promise<MetricsReport>;
+  /** Records that could not be read back, moved out of their queues (see README, Reliability). */
+  quarantined(): Promise<QuarantinedRecord[]>;
   /** Store events from every tab (and the worker), as they happen. */
   subscribe(listener: StoreListener): () => void;
   close(): Promise<void>;

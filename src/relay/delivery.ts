@@ -5,9 +5,11 @@ import { Listeners } from "../core/listeners.ts";
  * `sent` handed to the relay, fate pending; `queued` in the offline store,
  * to go out when the peer's presence appears; `delivered` the peer took it;
  * `bounced` nobody has it (the store refused it, e.g. its queue is full);
- * `dropped` the store's policy keeps no such message (e.g. a headline).
+ * `dropped` the store's policy keeps no such message (e.g. a headline);
+ * `unknown` the store did not answer in time: it may hold the message, and
+ * the state changes when the store tells (`queued`, then `delivered`).
  */
-export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped";
+export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped" | "unknown";
 
 /** One message's state for one recipient. */
 export interface DeliveryStatus {
@@ -70,6 +72,11 @@ export class DeliveryBook {
   /** Forgets that a message was final, e.g. `delivered` that came back as a late bounce. */
   reopen(id: string, to: string): void {
     this.done.delete(keyOf(id, to));
+  }
+
+  /** The store says it holds these ids for `to`: an `unknown` write did store them. */
+  stored(ids: readonly string[], to: string): void {
+    for (const id of ids) if (this.states.get(keyOf(id, to))?.state === "unknown") this.set({ id, to, state: "queued" });
   }
 
   /** The drain (or a store pop) delivered these ids to `to`. */
