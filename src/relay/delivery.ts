@@ -29,6 +29,11 @@ const MAX_DONE = 10_000;
 /** States after which nothing changes. */
 const FINAL = new Set<DeliveryState>(["delivered", "bounced", "dropped"]);
 
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > MAX_DONE) set.delete(set.values().next().value!);
+}
+
 function keyOf(id: string, to: string): string {
   return `${id}\n${to}`;
 }
@@ -44,6 +49,8 @@ export class DeliveryBook {
   private readonly states = new Map<string, DeliveryStatus>();
   /** Keys told a final state lately, so a second report (drain and store both) is not told twice. */
   private readonly done = new Set<string>();
+  /** Keys the store reported stored lately, for a write whose answer times out after that report. */
+  private readonly storedLately = new Set<string>();
   private readonly all = new Listeners<DeliveryStatus>();
   private readonly byId = new Map<string, Listeners<DeliveryStatus>>();
 
@@ -53,14 +60,17 @@ export class DeliveryBook {
     return undefined;
   }
 
-  /** Records and tells a new state; a message already delivered or bounced stays so. */
-  set(status: DeliveryStatus): void {
+  /** Records and tells a new state (returned as recorded); a message already delivered or bounced stays so. */
+  set(status: DeliveryStatus): DeliveryStatus {
     const key = keyOf(status.id, status.to);
-    if (this.done.has(key)) return;
+    if (this.done.has(key)) return status;
+    // The store's word came before its timed-out answer: the truth is known already.
+    if (status.state === "unknown" && this.storedLately.has(key)) status = { id: status.id, to: status.to, state: "queued" };
     if (FINAL.has(status.state)) this.finish(key);
     else this.states.set(key, status);
     this.all.emit(status);
     this.byId.get(status.id)?.emit(status);
+    return status;
   }
 
   private finish(key: string): void {
@@ -74,9 +84,13 @@ export class DeliveryBook {
     this.done.delete(keyOf(id, to));
   }
 
-  /** The store says it holds these ids for `to`: an `unknown` write did store them. */
+  /** The store says it holds these ids for `to`: an `unknown` write did store them (told before or after). */
   stored(ids: readonly string[], to: string): void {
-    for (const id of ids) if (this.states.get(keyOf(id, to))?.state === "unknown") this.set({ id, to, state: "queued" });
+    for (const id of ids) {
+      const key = keyOf(id, to);
+      if (this.states.get(key)?.state === "unknown") this.set({ id, to, state: "queued" });
+      else remember(this.storedLately, key);
+    }
   }
 
   /** The drain (or a store pop) delivered these ids to `to`. */

@@ -210,7 +210,6 @@ export class Outbox {
   }
 
   private tell(status: DeliveryStatus): DeliveryStatus {
-    this.book.set(status);
-    return status;
+    return this.book.set(status);
   }
 }
