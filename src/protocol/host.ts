@@ -72,6 +72,7 @@ export class StoreHost {
   private readonly ready: Promise<void>;
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
   private outbox: StoreEvent[] = [];
+  private closed = false;
 
   constructor(private readonly backend: OfflineBackend) {
     // Saved settings that cannot be read or no longer pass: run on defaults rather than refuse every request.
@@ -103,7 +104,7 @@ export class StoreHost {
     setTimeout(() => {
       const batch = this.outbox;
       this.outbox = [];
-      this.channel.postMessage(batch);
+      if (!this.closed) this.channel.postMessage(batch);
     }, 0);
   }
 
@@ -132,6 +133,7 @@ export class StoreHost {
     await this.ready.catch(() => undefined);
     this.unsubscribe();
     await this.store?.close();
+    this.closed = true; // events batched for a later task are dropped with the channel
     this.channel.close();
   }
 }
