@@ -33,6 +33,30 @@ function chunkByStanzas(writes: PendingWrite[]): PendingWrite[][] {
   return out;
 }
 
+/** Why a write call's argument cannot be sent, or null. By index: a hole is a missing stanza. */
+function badStanza(stanzas: unknown): string | null {
+  if (!Array.isArray(stanzas)) return "write takes an array of stanzas.";
+  for (let i = 0; i < stanzas.length; i++) {
+    if (typeof stanzas[i] !== "string") return `write: stanza ${i} is ${i in stanzas ? typeof stanzas[i] : "missing"}, not an XML string.`;
+  }
+  return null;
+}
+
+let persistenceAsked = false;
+
+/**
+ * Asks the browser once per page, when the first message is stored, to
+ * keep this origin's storage under pressure (`navigator.storage.persist()`):
+ * from then on there is something to lose. The browser may grant it
+ * silently, ask the user, or refuse; the dashboard shows which.
+ */
+function requestPersistence(): void {
+  if (persistenceAsked) return;
+  persistenceAsked = true;
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (storage?.persist) void storage.persist().catch(() => undefined);
+}
+
 function isEvent(data: unknown): data is StoreEvent {
   return typeof data === "object" && data !== null && typeof (data as { type?: unknown }).type === "string";
 }
@@ -84,7 +108,10 @@ export class ClientStore implements OfflineStoreApi {
   write(stanzas: string[]): Promise<WriteResult[]> {
     const start = performance.now();
     const written = new Promise<WriteResult[]>((resolve, reject) => {
-      if (!Array.isArray(stanzas)) return reject(new InvalidRequestError("write takes an array of stanzas."));
+      // Checked per call before it joins others: a value that cannot cross to the host (a
+      // function, a Symbol) or is no string would otherwise fail every call of the tick.
+      const bad = badStanza(stanzas);
+      if (bad) return reject(new InvalidRequestError(bad));
       if (!this.pendingWrites) {
         this.pendingWrites = [];
         queueMicrotask(() => this.flushWrites());
@@ -107,6 +134,7 @@ export class ClientStore implements OfflineStoreApi {
     try {
       const replies = await this.call("write", batch.map((w) => w.stanzas));
       replies.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(reviveError(r.error))));
+      if (replies.some((r) => r.ok && r.value.some((w) => w.status === "stored"))) requestPersistence();
     } catch (e) {
       for (const w of batch) w.reject(e);
     }
@@ -149,6 +177,9 @@ export class ClientStore implements OfflineStoreApi {
   }
   metrics() {
     return this.call("metrics");
+  }
+  quarantined() {
+    return this.call("quarantined");
   }
 
   subscribe(listener: StoreListener): () => void {

@@ -1,3 +1,4 @@
+import { checkBoundedPattern } from "./bounded-regexp.ts";
 import { InvalidOptionError } from "./errors.ts";
 
 /**
@@ -34,9 +35,29 @@ export const DEFAULT_ACCESS: AccessRules = {
   ],
 };
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
+/**
+ * Matches `*` and `?` wildcards without a regular expression: one pass
+ * that falls back only to the last `*`, so at most len(glob) × len(text) steps.
+ */
+function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === "?" || glob[g] === text[t])) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      mark = t;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++mark;
+    } else return false;
+  }
+  while (glob[g] === "*") g++;
+  return g === glob.length;
 }
 
 function specMatches(spec: AclSpec, local: string, domain: string): boolean {
@@ -44,7 +65,7 @@ function specMatches(spec: AclSpec, local: string, domain: string): boolean {
   if (spec.server !== undefined && spec.server.toLowerCase() !== domain) return false;
   if (spec.user_regexp !== undefined && !new RegExp(spec.user_regexp).test(local)) return false;
   if (spec.server_regexp !== undefined && !new RegExp(spec.server_regexp).test(domain)) return false;
-  if (spec.user_glob !== undefined && !globToRegExp(spec.user_glob).test(local)) return false;
+  if (spec.user_glob !== undefined && !globMatches(spec.user_glob, local)) return false;
   return true;
 }
 
@@ -62,6 +83,7 @@ function checkSpec(spec: unknown, acl: string): void {
       } catch {
         throw new InvalidOptionError(`ACL ${acl}: ${k} is not a valid pattern.`);
       }
+      checkBoundedPattern(v, `ACL ${acl}: ${k}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { MetricsSnapshot } from "./metrics.ts";
-import type { NewRecord, OfflineRecord, RecordKey } from "./record.ts";
+import type { NewRecord, OfflineRecord, QuarantinedRecord, RecordKey } from "./record.ts";
 
 /**
  * One recipient's part of one write request. A group is all or nothing:
@@ -28,6 +28,13 @@ export interface ReadOptions {
   limit?: number;
   /** Delete what was read in the same transaction (pop). Default false (peek). */
   remove?: boolean;
+  /**
+   * With `remove`: says why a record cannot be handed out (null when it
+   * can). Such a record is neither returned nor counted as popped: it is
+   * moved to the quarantine in the same transaction, so a pop deletes
+   * exactly what it returns.
+   */
+  unreadable?: (r: OfflineRecord) => string | null;
 }
 
 /** What a read returns. */
@@ -52,6 +59,10 @@ export interface OfflineBackend {
   /** Deletes the given records of one queue (a delivery confirmed); returns the ids of those that existed. */
   remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]>;
   count(owner: string): Promise<number>;
+  /** Moves records of one queue aside to the quarantine (if still queued); returns how many moved. */
+  quarantine(owner: string, records: Array<{ key: RecordKey; reason: string }>, now: number): Promise<number>;
+  /** Records moved aside, oldest first. */
+  quarantined(): Promise<QuarantinedRecord[]>;
   /** Every non-empty queue. */
   queues(): Promise<QueueInfo[]>;
   removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number>;

@@ -3,7 +3,7 @@ import { NS } from "./namespaces.ts";
 import { cloneElement } from "./stanza.ts";
 
 /** Why a message came back to its sender as an error. */
-export type BounceReason = "resource-constraint" | "service-unavailable";
+export type BounceReason = "resource-constraint" | "service-unavailable" | "storage-full";
 
 const BOUNCES: Record<BounceReason, { type: string; text: string }> = {
   // mod_offline's texts, word for word.
@@ -12,6 +12,18 @@ const BOUNCES: Record<BounceReason, { type: string; text: string }> = {
     text: "Your contact offline message queue is full. The message has been discarded.",
   },
   "service-unavailable": { type: "cancel", text: "Bounce offline message" },
+  // The browser refused the write for lack of disk space (its storage quota): try again later.
+  "storage-full": {
+    type: "wait",
+    text: "Offline storage is full (the browser's storage quota is reached). The message has been discarded.",
+  },
+};
+
+/** The RFC 6120 condition element each reason is sent as. */
+const CONDITION: Record<BounceReason, string> = {
+  "resource-constraint": "resource-constraint",
+  "service-unavailable": "service-unavailable",
+  "storage-full": "resource-constraint",
 };
 
 /**
@@ -28,7 +40,7 @@ export function bounce(original: Element, reason: BounceReason): Element {
     xml(
       "error",
       { type },
-      xml(reason, { xmlns: NS.stanzas }),
+      xml(CONDITION[reason], { xmlns: NS.stanzas }),
       xml("text", { xmlns: NS.stanzas }, text),
     ),
   );

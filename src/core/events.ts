@@ -8,6 +8,7 @@ export type StoreEvent =
   | { type: "popped"; owner: string; ids: string[] }
   | { type: "requeued"; owner: string; ids: string[] }
   | { type: "expired"; owner: string | null; count: number }
-  | { type: "removed"; owner: string | null; count: number };
+  | { type: "removed"; owner: string | null; count: number }
+  | { type: "quarantined"; owner: string; ids: string[] };
 
 export type StoreListener = (event: StoreEvent) => void;

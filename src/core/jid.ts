@@ -15,12 +15,26 @@ function bytes(s: string): number {
   return s.length * 3 <= MAX_PART ? s.length : encoder.encode(s).length;
 }
 
+// IP-literal of RFC 3986 §3.2.2 (RFC 7622 §3.2): an IPv6 address or an IPvFuture, in brackets.
+const H16 = "[0-9A-Fa-f]{1,4}";
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const LS32 = `(?:${H16}:${H16}|${OCTET}(?:\\.${OCTET}){3})`;
+const IPV6 = [
+  `(?:${H16}:){6}${LS32}`,
+  `::(?:${H16}:){5}${LS32}`,
+  `(?:${H16})?::(?:${H16}:){4}${LS32}`,
+  `(?:(?:${H16}:){0,1}${H16})?::(?:${H16}:){3}${LS32}`,
+  `(?:(?:${H16}:){0,2}${H16})?::(?:${H16}:){2}${LS32}`,
+  `(?:(?:${H16}:){0,3}${H16})?::${H16}:${LS32}`,
+  `(?:(?:${H16}:){0,4}${H16})?::${LS32}`,
+  `(?:(?:${H16}:){0,5}${H16})?::${H16}`,
+  `(?:(?:${H16}:){0,6}${H16})?::`,
+].join("|");
+const IP_LITERAL = new RegExp(`^\\[(?:${IPV6}|[vV][0-9A-Fa-f]+\\.[A-Za-z0-9._~!$&'()*+,;=:-]+)\\]$`);
+
 function checkDomain(domain: string, raw: string): void {
-  const ipv6 = domain.startsWith("[") && domain.endsWith("]");
-  const labels = domain.split(".");
-  if (!ipv6 && !labels.every((l) => DOMAIN_LABEL.test(l))) {
-    throw new InvalidJidError(`Invalid domain in JID ${JSON.stringify(raw)}.`);
-  }
+  const ok = domain.startsWith("[") ? IP_LITERAL.test(domain) : domain.split(".").every((l) => DOMAIN_LABEL.test(l));
+  if (!ok) throw new InvalidJidError(`Invalid domain in JID ${JSON.stringify(raw)}.`);
 }
 
 /**

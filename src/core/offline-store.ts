@@ -1,6 +1,7 @@
 import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
 import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
 import { bounce, type BounceReason } from "./bounce.ts";
+import { isQuotaError } from "./quota.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
@@ -9,7 +10,7 @@ import { bareJid } from "./jid.ts";
 import { Metrics, mergeSnapshot, type MetricsSnapshot } from "./metrics.ts";
 import type { DropReason, PolicyOptions } from "./policy.ts";
 import { prepare, type Prepared } from "./prepare.ts";
-import { keyOf, type OfflineRecord, type RecordKey } from "./record.ts";
+import { keyOf, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "./record.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "./stanza.ts";
 import { addOfflineDelay, refreshExpiry } from "./time.ts";
 
@@ -119,12 +120,21 @@ export class OfflineStore {
     if (!Array.isArray(stanzas)) throw new InvalidRequestError("write takes an array of stanzas.");
     const cap = this.options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES;
     const now = this.now();
-    const prepared = stanzas.map((s) => prepare(s, now, cap, this.options));
+    // Array.from visits holes too: `new Array(3)` is three missing stanzas, not none.
+    const prepared = Array.from(stanzas, (s) => prepare(s, now, cap, this.options));
     const results: Array<WriteResult | null> = prepared.map((p) => this.settleWithoutStoring(p));
     const groups = this.groupsOf(prepared, results);
     if (groups.length > 0) {
-      const ok = await this.commits.commit(groups.map((g) => g.group));
-      groups.forEach((g, i) => this.settleGroup(g, ok[i] === true, prepared, results));
+      let ok: boolean[];
+      try {
+        ok = await this.commits.commit(groups.map((g) => g.group));
+      } catch (e) {
+        if (!isQuotaError(e)) throw e;
+        // The disk is full: each message goes back to its sender with that reason, nothing is stored.
+        for (const g of groups) this.refuseGroup(g, "storage-full", prepared, results);
+        return results as WriteResult[];
+      }
+      groups.forEach((g, i) => (ok[i] === true ? this.settleGroup(g, prepared, results) : this.refuseGroup(g, "resource-constraint", prepared, results)));
       this.scheduleMetricsFlush();
     }
     return results as WriteResult[];
@@ -169,22 +179,26 @@ export class OfflineStore {
     return out;
   }
 
-  private settleGroup(
+  private settleGroup(g: { group: WriteGroup; indexes: number[] }, prepared: Prepared[], results: Array<WriteResult | null>): void {
+    const owner = g.group.owner;
+    for (const i of g.indexes) {
+      const p = prepared[i]!;
+      if (p.kind === "store") results[i] = { status: "stored", owner, id: p.record.id };
+    }
+    // One event per recipient and call, not per message: events cross to every tab.
+    this.events.emit({ type: "stored", owner, ids: g.group.records.map((r) => r.id) });
+  }
+
+  private refuseGroup(
     g: { group: WriteGroup; indexes: number[] },
-    ok: boolean,
+    reason: BounceReason,
     prepared: Prepared[],
     results: Array<WriteResult | null>,
   ): void {
     const owner = g.group.owner;
-    for (const i of g.indexes) {
-      const p = prepared[i]!;
-      if (p.kind !== "store") continue;
-      // The backend counted stored and refused messages in its transaction.
-      results[i] = ok ? { status: "stored", owner, id: p.record.id } : this.bounced(p, owner, "resource-constraint", false);
-    }
-    // One event per recipient and call, not per message: events cross to every tab.
-    if (ok) this.events.emit({ type: "stored", owner, ids: g.group.records.map((r) => r.id) });
-    else this.events.emit({ type: "bounced", owner, reason: "resource-constraint", count: g.indexes.length });
+    // The backend counted queue-full refusals in its transaction; a full disk allows no transaction.
+    for (const i of g.indexes) results[i] = this.bounced(prepared[i]!, owner, reason, reason === "storage-full");
+    this.events.emit({ type: "bounced", owner, reason, count: g.indexes.length });
   }
 
   /**
@@ -204,13 +218,59 @@ export class OfflineStore {
   private async read(owner: string, limit: number | undefined, remove: boolean): Promise<PoppedMessage[]> {
     const now = this.now();
     const started = performance.now();
-    const result = remove
-      ? await this.withDelta((delta) => this.options.backend.read(owner, { now, limit, remove }, delta))
-      : await this.options.backend.read(owner, { now, limit, remove });
-    if (remove) this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
-    // A peek skips expired messages; purge them so they do not sit in the queue and its count.
-    else if (result.expired > 0) void this.removeExpired().catch(() => undefined);
-    return result.records.map((r) => this.deliverable(r, now));
+    if (!remove) return this.peekReadable(owner, limit, now);
+    // Each record is made deliverable inside the pop's transaction: one that cannot be is moved
+    // aside there, so the pop deletes exactly the records it returns.
+    const ready = new Map<OfflineRecord, PoppedMessage>();
+    const bad: OfflineRecord[] = [];
+    const unreadable = (r: OfflineRecord): string | null => {
+      const out = this.tryDeliverable(r, now);
+      if (typeof out === "string") return bad.push(r), out;
+      ready.set(r, out);
+      return null;
+    };
+    const result = await this.withDelta((delta) => this.options.backend.read(owner, { now, limit, remove, unreadable }, delta));
+    this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
+    if (bad.length) this.events.emit({ type: "quarantined", owner, ids: bad.map((r) => r.id) });
+    return result.records.map((r) => ready.get(r) ?? this.deliverable(r, now));
+  }
+
+  /**
+   * A peek that never stops at a record it cannot read: such records are
+   * moved to the quarantine (or, if even that fails, skipped) and the
+   * queue behind them is read on.
+   */
+  private async peekReadable(owner: string, limit: number | undefined, now: number): Promise<PoppedMessage[]> {
+    for (;;) {
+      const result = await this.options.backend.read(owner, { now, limit });
+      // A peek skips expired messages; purge them so they do not sit in the queue and its count.
+      if (result.expired > 0) void this.removeExpired().catch(() => undefined);
+      const out: PoppedMessage[] = [];
+      const bad: Array<{ key: RecordKey; reason: string; id: string }> = [];
+      for (const r of result.records) {
+        const d = this.tryDeliverable(r, now);
+        if (typeof d === "string") bad.push({ key: keyOf(r), reason: d, id: r.id });
+        else out.push(d);
+      }
+      if (!bad.length) return out;
+      const moved = await this.options.backend.quarantine(owner, bad, now).catch(() => 0);
+      if (moved) this.events.emit({ type: "quarantined", owner, ids: bad.map((b) => b.id) });
+      // Nothing readable in this page and the bad ones gone: read on; else hand out what we have.
+      if (out.length || !moved) return out;
+    }
+  }
+
+  private tryDeliverable(r: OfflineRecord, now: number): PoppedMessage | string {
+    try {
+      return this.deliverable(r, now);
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Records that could not be read back, moved out of their queues, oldest first. */
+  quarantined(): Promise<QuarantinedRecord[]> {
+    return this.options.backend.quarantined();
   }
 
   private afterPop(owner: string, ids: string[], expired: number, ms: number): void {

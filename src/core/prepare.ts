@@ -3,7 +3,7 @@ import { bareJid } from "./jid.ts";
 import { NS } from "./namespaces.ts";
 import { decide, type DropReason, type PolicyOptions } from "./policy.ts";
 import type { NewRecord } from "./record.ts";
-import { cloneElement, readMessage } from "./stanza.ts";
+import { cloneElement, readMessage, serialise } from "./stanza.ts";
 import { expiryOf, takeDelay } from "./time.ts";
 
 /** A message read, checked and judged, ready to store or to answer. */
@@ -51,6 +51,7 @@ export function prepare(input: unknown, now: number, maxBytes: number, policy: P
   if (expireAt !== null && expireAt <= now) return { kind: "drop", element: parsed, reason: "expired" };
   const id = ensureOriginId(el);
   const marker = decision.marker ? markerKey(el, decision.marker.type, decision.marker.thread) : null;
-  const record: NewRecord = { owner, ts, id, from: el.attrs.from ?? "", expireAt, marker, packet: el.toString() };
+  // serialise: what is stored is proven to read back before the write commits.
+  const record: NewRecord = { owner, ts, id, from: el.attrs.from ?? "", expireAt, marker, packet: serialise(el) };
   return { kind: "store", element: parsed, record };
 }

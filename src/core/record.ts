@@ -22,6 +22,19 @@ export interface OfflineRecord {
   packet: string;
 }
 
+/**
+ * A stored record that could not be read back (written by an older
+ * version, before stanzas were proven to read back): moved aside out of
+ * its queue so it never blocks the messages behind it, and kept for
+ * inspection rather than deleted.
+ */
+export interface QuarantinedRecord extends OfflineRecord {
+  /** Why it could not be read. */
+  reason: string;
+  /** When it was moved aside, ms since the epoch. */
+  at: number;
+}
+
 /** A record before its backend gives it a `seq`. */
 export type NewRecord = Omit<OfflineRecord, "seq">;
 

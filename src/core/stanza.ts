@@ -1,7 +1,9 @@
 import { Element, xml } from "@xmpp/xml";
-import Parser from "@xmpp/xml/lib/Parser.js";
 import { MalformedStanzaError, OversizedStanzaError } from "./errors.ts";
 import { NS } from "./namespaces.ts";
+import { depthOf, MAX_STANZA_DEPTH, readXml } from "./xml-read.ts";
+
+export { MAX_STANZA_DEPTH };
 
 export { Element, xml };
 
@@ -11,28 +13,24 @@ export const DEFAULT_MAX_STANZA_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * Parses exactly one complete XML element. `@xmpp/xml`'s own `parse`
- * returns a half-built tree for truncated input; this one demands the end
- * tag of the root and nothing after it.
+ * Parses exactly one complete, well-formed XML element (see {@link readXml}):
+ * anything a strict parser such as Prosody's expat would refuse is a
+ * `malformed-stanza` error here, in every context alike.
  */
 export function parseElement(text: string): Element {
-  const parser = new Parser();
-  let root: Element | null = null;
-  let ended = false;
-  let error: Error | null = null;
-  parser.on("start", (el: Element) => (root = el));
-  parser.on("element", (el: Element) => root?.append(el));
-  parser.on("end", () => (ended = true));
-  parser.on("error", (e: Error) => (error ??= e));
-  try {
-    parser.write(text);
-    parser.end();
-  } catch (e) {
-    error ??= e as Error;
-  }
-  if (error) throw new MalformedStanzaError(`Malformed XML: ${(error as Error).message}`);
-  if (!root || !ended) throw new MalformedStanzaError("Malformed XML: the element is incomplete.");
-  return root;
+  return readXml(text);
+}
+
+/**
+ * The serialised form of an element, proven to read back: an element built
+ * in code may hold names or characters no parser would accept, and nesting
+ * past the cap; those are refused here rather than stored.
+ */
+export function serialise(el: Element): string {
+  if (depthOf(el) > MAX_STANZA_DEPTH) throw new MalformedStanzaError(`Malformed XML: elements nest deeper than ${MAX_STANZA_DEPTH} levels.`);
+  const text = el.toString();
+  readXml(text);
+  return text;
 }
 
 /**
@@ -46,9 +44,11 @@ export function readMessage(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BYTES)
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
     el = parseElement(input);
   } else if (input instanceof Element) {
-    el = input;
-    const size = encoder.encode(el.toString()).length;
+    // Our own reading of the caller's tree: what we keep is what a parser reads from it.
+    const text = serialise(input);
+    const size = encoder.encode(text).length;
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
+    el = readXml(text);
   } else {
     throw new MalformedStanzaError("A stanza must be an XML string or an @xmpp/xml element.");
   }

@@ -1,7 +1,7 @@
 import type { QueueInfo } from "./backend.ts";
 import type { StoreListener } from "./events.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "./offline-store.ts";
-import type { RecordKey } from "./record.ts";
+import type { QuarantinedRecord, RecordKey } from "./record.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
 
 /** Metrics as hosts hand them out: snapshot, OpenMetrics text, queues with their limits. */
@@ -11,6 +11,8 @@ export interface MetricsReport {
   queues: QueueInfo[];
   /** Per-user limit of each queue; null is infinity. */
   limits: Record<string, number | null>;
+  /** Records moved aside because they could not be read back. */
+  quarantined: number;
 }
 
 /** Where the store runs: in the service worker (shared by every tab), or in this page. */
@@ -39,6 +41,8 @@ export interface OfflineStoreApi {
   removeOlderThan(days: number): Promise<number>;
   export(owner: string): ReturnType<OfflineStore["export"]>;
   metrics(): Promise<MetricsReport>;
+  /** Records that could not be read back, moved out of their queues (see README, Reliability). */
+  quarantined(): Promise<QuarantinedRecord[]>;
   /** Store events from every tab (and the worker), as they happen. */
   subscribe(listener: StoreListener): () => void;
   close(): Promise<void>;

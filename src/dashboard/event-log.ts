@@ -24,6 +24,7 @@ const LABELS: Record<string, string> = {
   requeued: "Re-queued",
   expired: "Expired",
   removed: "Removed",
+  quarantined: "Quarantined",
 };
 
 /**
@@ -38,7 +39,7 @@ export function describeEvent(event: StoreEvent): EventLine {
   const parts: string[] = [];
   if (typeof e.reason === "string") parts.push(e.reason);
   if (n !== null && (n !== 1 || typeof e.reason !== "string")) parts.push(plural(n, "message"));
-  return { kind, label: LABELS[e.type] ?? String(e.type), owner, detail: parts.join(" · ") };
+  return { kind, label: Object.hasOwn(LABELS, e.type) ? LABELS[e.type]! : String(e.type), owner, detail: parts.join(" · ") };
 }
 
 /**

@@ -15,10 +15,11 @@ export function totalsOf(report: MetricsReport): Array<[label: string, value: nu
     ["Re-queued", c.requeued, "Messages put back after a failed delivery"],
     ["Bounced", sum(c.bounced), "Messages refused with an error to the sender"],
     ["Dropped", sum(c.dropped), "Messages not stored by policy, without error"],
+    ["Quarantined", report.quarantined ?? 0, "Stored messages that could not be read back, moved aside (store.quarantined() lists them)"],
   ];
 }
 
-/** The strip of totals (queued now, stored, popped, expired, re-queued, bounced, dropped). */
+/** The strip of totals (queued now, stored, popped, expired, re-queued, bounced, dropped, quarantined). */
 export class TotalsView {
   readonly element: HTMLElement;
   private readonly values = new Map<string, HTMLElement>();

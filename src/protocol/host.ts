@@ -1,27 +1,36 @@
 import type { OfflineBackend } from "../core/backend.ts";
 import { OfflineEdgeError } from "../core/errors.ts";
 import type { StoreEvent } from "../core/events.ts";
-import { OfflineStore } from "../core/offline-store.ts";
+import { OfflineStore, type WriteResult } from "../core/offline-store.ts";
 import { toOpenMetrics } from "../core/openmetrics.ts";
 import { parseConfig, type StoreConfig } from "./config.ts";
-import { EVENTS_CHANNEL, parseRequest, type MetricsReport, type Ops, type Reply, type Results } from "./request.ts";
+import { checkWriteCall, EVENTS_CHANNEL, parseRequest, type MetricsReport, type Ops, type Reply, type Results } from "./request.ts";
 
 async function metricsReport(store: OfflineStore): Promise<MetricsReport> {
-  const [snapshot, queues] = await Promise.all([store.metricsSnapshot(), store.queues()]);
+  const [snapshot, queues, aside] = await Promise.all([store.metricsSnapshot(), store.queues(), store.quarantined()]);
   const limits: Record<string, number | null> = {};
   for (const q of queues) {
     const l = store.limitOf(q.owner);
     limits[q.owner] = Number.isFinite(l) ? l : null;
   }
   const queued = queues.reduce((n, q) => n + q.count, 0);
-  return { snapshot, queues, limits, openMetrics: toOpenMetrics(snapshot, { queued_messages: queued }) };
+  return { snapshot, queues, limits, quarantined: aside.length, openMetrics: toOpenMetrics(snapshot, { queued_messages: queued }) };
+}
+
+/** One call of a coalesced write: checked and stored on its own, so its failure is its own. */
+function writeCall(s: OfflineStore, stanzas: unknown): Promise<Reply<WriteResult[]>> {
+  try {
+    return s.write(checkWriteCall(stanzas)).then((value) => ({ ok: true as const, value }), errorReply);
+  } catch (e) {
+    return Promise.resolve(errorReply(e));
+  }
 }
 
 type Runner = { [O in keyof Ops]: (s: OfflineStore, ...a: Ops[O]) => Results[O] | Promise<Results[O]> };
 
 const RUN: Omit<Runner, "configure"> = {
   // Every call enters the store in the same tick, so they share one group commit.
-  write: (s, calls) => Promise.all(calls.map((c) => s.write(c).then((value) => ({ ok: true as const, value }), errorReply))),
+  write: (s, calls) => Promise.all(calls.map((c) => writeCall(s, c))),
   pop: (s, owner, limit) => s.pop(owner, limit),
   peek: (s, owner, limit) => s.peek(owner, limit),
   ack: (s, owner, keys) => s.ack(owner, keys),
@@ -35,12 +44,19 @@ const RUN: Omit<Runner, "configure"> = {
   removeOlderThan: (s, days) => s.removeOlderThan(days),
   export: (s, owner) => s.export(owner),
   metrics: (s) => metricsReport(s),
+  quarantined: (s) => s.quarantined(),
 };
 
-/** The plain form of any error, for a reply. Unexpected ones become `storage-failed`. */
+/**
+ * The plain form of any error, for a reply. Unexpected ones become
+ * `storage-failed`, keeping the exception's name and message (an aborted
+ * IndexedDB transaction often has only a name, e.g. `QuotaExceededError`).
+ */
 export function errorReply(e: unknown): Reply<never> {
   if (e instanceof OfflineEdgeError) return { ok: false, error: e.toJSON() };
-  return { ok: false, error: { code: "storage-failed", message: e instanceof Error ? e.message : String(e) } };
+  const { name, message } = (typeof e === "object" && e !== null ? e : {}) as { name?: unknown; message?: unknown };
+  const text = [name, message].filter((x) => typeof x === "string" && x).join(": ") || String(e);
+  return { ok: false, error: { code: "storage-failed", message: text } };
 }
 
 /**
@@ -56,6 +72,7 @@ export class StoreHost {
   private readonly ready: Promise<void>;
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
   private outbox: StoreEvent[] = [];
+  private closed = false;
 
   constructor(private readonly backend: OfflineBackend) {
     // Saved settings that cannot be read or no longer pass: run on defaults rather than refuse every request.
@@ -87,7 +104,7 @@ export class StoreHost {
     setTimeout(() => {
       const batch = this.outbox;
       this.outbox = [];
-      this.channel.postMessage(batch);
+      if (!this.closed) this.channel.postMessage(batch);
     }, 0);
   }
 
@@ -116,6 +133,7 @@ export class StoreHost {
     await this.ready.catch(() => undefined);
     this.unsubscribe();
     await this.store?.close();
+    this.closed = true; // events batched for a later task are dropped with the channel
     this.channel.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { QueueInfo } from "../core/backend.ts";
 import { InvalidRequestError } from "../core/errors.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
+import type { QuarantinedRecord } from "../core/record.ts";
 import type { StoreConfig } from "./config.ts";
 import type { MetricsReport } from "../core/store-api.ts";
 
@@ -18,7 +19,7 @@ export const MAX_BATCH = 10_000;
 /** The operations a page may ask of the store host, with their arguments. */
 export interface Ops {
   /** One or more write calls (coalesced by the client), each stored or refused on its own. */
-  write: [calls: string[][]];
+  write: [calls: unknown[][]];
   pop: [owner: string, limit?: number];
   peek: [owner: string, limit?: number];
   ack: [owner: string, keys: Array<[string, number, number]>];
@@ -32,6 +33,7 @@ export interface Ops {
   removeOlderThan: [days: number];
   export: [owner: string];
   metrics: [];
+  quarantined: [];
   configure: [config: StoreConfig];
 }
 
@@ -53,6 +55,7 @@ export interface Results {
   removeOlderThan: number;
   export: Awaited<ReturnType<OfflineStore["export"]>>;
   metrics: MetricsReport;
+  quarantined: QuarantinedRecord[];
   configure: null;
 }
 
@@ -76,7 +79,18 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 function list(v: unknown, item: (x: unknown) => boolean, what: string): boolean {
   if (!Array.isArray(v)) return false;
   if (v.length > MAX_BATCH) throw new InvalidRequestError(`Too many ${what} in one request: ${v.length} > ${MAX_BATCH}.`);
-  return v.every(item);
+  // By index, not every(): a hole is a missing item, not no item.
+  for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
+  return true;
+}
+
+/**
+ * Checks one write call's stanzas: each call of a coalesced request
+ * succeeds or fails on its own, so this runs per call, in the host.
+ */
+export function checkWriteCall(stanzas: unknown): string[] {
+  if (!list(stanzas, isString, "stanzas")) throw new InvalidRequestError("write takes an array of stanza strings.");
+  return stanzas as string[];
 }
 
 function total(calls: unknown[][]): boolean {
@@ -87,7 +101,8 @@ function total(calls: unknown[][]): boolean {
 
 // Argument checks per operation. JIDs and stanzas are checked in depth by the store itself.
 const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
-  write: (a) => a.length === 1 && list(a[0], (c) => list(c, isString, "stanzas"), "calls") && total(a[0] as unknown[][]),
+  // Only the shape here: each call's stanzas are checked on their own (checkWriteCall).
+  write: (a) => a.length === 1 && list(a[0], Array.isArray, "calls") && total(a[0] as unknown[][]),
   pop: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   peek: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
@@ -101,6 +116,7 @@ const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
   removeOlderThan: (a) => a.length === 1 && typeof a[0] === "number" && a[0] >= 0,
   export: (a) => a.length === 1 && isString(a[0]),
   metrics: (a) => a.length === 0,
+  quarantined: (a) => a.length === 0,
   configure: (a) => a.length === 1 && isPlainObject(a[0]),
 };
 

@@ -1,7 +1,8 @@
 import { openDB, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
+import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
-import type { OfflineRecord, RecordKey } from "../core/record.ts";
+import { keyOf, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 import { SCHEMA_VERSION, upgrade, type OfflineDB } from "./schema.ts";
 
 export interface IndexedDBBackendOptions {
@@ -20,8 +21,19 @@ export interface IndexedDBBackendOptions {
   factory?: IDBFactory;
 }
 
-type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta")[], "readwrite">;
-const ALL = ["messages", "counts", "meta"] as const;
+type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine")[], "readwrite">;
+type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
+const ALL = ["messages", "counts", "meta", "quarantine"] as const;
+
+/** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
+interface Pass {
+  free: boolean;
+  recount: Set<string>;
+  metrics: MetricsSnapshot | undefined;
+}
+const NORMAL = (): Pass => ({ free: false, recount: new Set(), metrics: undefined });
+
+
 
 function queueRange(owner: string, after?: RecordKey): IDBKeyRange {
   const upper = [owner, Infinity, Infinity];
@@ -38,6 +50,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private dbPromise: Promise<IDBPDatabase<OfflineDB>> | null = null;
   private readonly name: string;
   private readonly batch: number;
+  /** Metric deltas a deleting pass at quota could not save yet. */
+  private held: MetricsSnapshot | null = null;
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -82,7 +96,9 @@ export class IndexedDBBackend implements OfflineBackend {
       Promise.all(owners.map((o) => countsStore.get(o))),
       tx.objectStore("meta").get("seq"),
     ]);
-    const count = new Map(owners.map((o, i) => [o, counts[i]?.count ?? 0]));
+    // A counter dropped at quota is counted again from the rows (and so put back below).
+    const known = await Promise.all(owners.map((o, i) => counts[i]?.count ?? tx.objectStore("messages").count(queueRange(o))));
+    const count = new Map(owners.map((o, i) => [o, known[i]!]));
     let seq = (seqRec?.value as number | undefined) ?? 0;
     let stored = 0;
     let refused = 0;
@@ -104,11 +120,11 @@ export class IndexedDBBackend implements OfflineBackend {
     // Only counters that changed; an empty queue has no counter row (as adjustCount keeps it).
     owners.forEach((owner, i) => {
       const c = count.get(owner)!;
-      if (c === (counts[i]?.count ?? 0)) return;
+      if (c === counts[i]?.count || (c === 0 && !counts[i])) return;
       void (c > 0 ? countsStore.put({ owner, count: c }) : countsStore.delete(owner));
     });
     void tx.objectStore("meta").put({ key: "seq", value: seq });
-    await this.addMetrics(tx, tallied(metrics, { stored, refused }));
+    await this.addMetrics(tx, NORMAL(), tallied(metrics, { stored, refused }));
     await tx.done;
     return ok;
   }
@@ -122,67 +138,143 @@ export class IndexedDBBackend implements OfflineBackend {
     return found.flat();
   }
 
-  private async addMetrics(tx: Tx, delta: MetricsSnapshot | undefined): Promise<void> {
-    if (!delta) return;
+  /** Persists a metrics delta, and any held back at quota, in this transaction; at quota (a deleting pass) holds it back. */
+  private async addMetrics(tx: Tx, pass: Pass, delta: MetricsSnapshot | undefined): Promise<void> {
+    if (pass.free) {
+      if (delta) pass.metrics = pass.metrics ? mergeSnapshot(pass.metrics, delta) : structuredClone(delta);
+      return;
+    }
+    const held = this.held;
+    if (!delta && !held) return;
     const meta = tx.objectStore("meta");
-    const saved = (await meta.get("metrics"))?.value as MetricsSnapshot | undefined;
-    void meta.put({ key: "metrics", value: mergeSnapshot(saved ?? emptySnapshot(), delta) });
+    const saved = ((await meta.get("metrics"))?.value as MetricsSnapshot | undefined) ?? emptySnapshot();
+    if (held) mergeSnapshot(saved, held);
+    void meta.put({ key: "metrics", value: delta ? mergeSnapshot(saved, delta) : saved });
+    // Held metrics are saved once this transaction commits; if it aborts they stay held.
+    if (held) tx.addEventListener("complete", () => this.held === held && (this.held = null));
   }
 
   async read(owner: string, o: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult> {
-    const tx = o.remove ? await this.tx("relaxed") : ((await this.db()).transaction([...ALL], "readonly") as unknown as Tx);
+    if (!o.remove) return this.readOnly(owner, o);
+    return this.freeing((pass) => this.pop(pass, owner, o, metrics));
+  }
+
+  private async readOnly(owner: string, o: ReadOptions): Promise<ReadResult> {
+    const store = (await this.db()).transaction("messages", "readonly").store;
+    const limit = o.limit ?? Infinity;
+    const records: OfflineRecord[] = [];
+    let expired = 0;
+    let after: RecordKey | undefined;
+    while (records.length < limit) {
+      const page = await store.getAll(queueRange(owner, after), this.batch);
+      for (const r of page) {
+        if (records.length >= limit) break;
+        if (r.expireAt !== null && r.expireAt <= o.now) expired++;
+        else records.push(r);
+        after = keyOf(r);
+      }
+      if (page.length < this.batch) break;
+    }
+    return { records, expired };
+  }
+
+  // A pop: one transaction reads, moves unreadable records aside and deletes exactly what it returns.
+  private async pop(pass: Pass, owner: string, o: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult> {
+    const tx = await this.tx("relaxed");
     const store = tx.objectStore("messages");
     const limit = o.limit ?? Infinity;
     const records: OfflineRecord[] = [];
     let expired = 0;
+    let gone = 0;
     let after: RecordKey | undefined;
     // Cursor batches: memory grows with what is returned, not with queue length.
     while (records.length < limit) {
       const page = await store.getAll(queueRange(owner, after), this.batch);
       let used = 0;
+      let kept = 0; // unreadable records left in place (at quota, where nothing can be moved)
       for (const r of page) {
         if (records.length >= limit) break;
         used++;
+        const why = o.unreadable && !(r.expireAt !== null && r.expireAt <= o.now) ? o.unreadable(r) : null;
         if (r.expireAt !== null && r.expireAt <= o.now) expired++;
-        else records.push(r);
+        else if (why === null) records.push(r);
+        else if (pass.free) kept++;
+        else void tx.objectStore("quarantine").put({ ...r, reason: why, at: o.now });
       }
       if (used === 0) break;
-      const last = page[used - 1]!;
-      const lastKey: RecordKey = [last.owner, last.ts, last.seq];
-      if (o.remove) void store.delete(IDBKeyRange.bound(page[0] ? [owner, page[0].ts, page[0].seq] : lastKey, lastKey));
-      after = lastKey;
+      const first = keyOf(page[0]!);
+      const last = keyOf(page[used - 1]!);
+      if (kept === 0) void store.delete(IDBKeyRange.bound(first, last));
+      else for (const r of page.slice(0, used)) if (!o.unreadable!(r) || (r.expireAt !== null && r.expireAt <= o.now)) void store.delete(keyOf(r));
+      gone += used - kept;
+      after = last;
       if (page.length < this.batch) break;
     }
-    if (o.remove && records.length + expired > 0) {
-      await this.adjustCount(tx, owner, -(records.length + expired));
-      await this.addMetrics(tx, tallied(metrics, { popped: records.length, expired }));
-    } else if (o.remove) await this.addMetrics(tx, metrics);
+    if (gone > 0) await this.adjustCount(tx, pass, owner, -gone);
+    await this.addMetrics(tx, pass, gone > 0 ? tallied(metrics, { popped: records.length, expired }) : metrics);
     await tx.done;
     return { records, expired };
   }
 
-  private async adjustCount(tx: Tx, owner: string, by: number): Promise<void> {
+  private async adjustCount(tx: Tx, pass: Pass, owner: string, by: number): Promise<void> {
     const counts = tx.objectStore("counts");
-    const c = ((await counts.get(owner))?.count ?? 0) + by;
+    // At quota a put would abort the transaction: drop the counter, to be counted again from the rows.
+    if (pass.free) {
+      void counts.delete(owner);
+      pass.recount.add(owner);
+      return;
+    }
+    const c = (await this.countIn(tx, owner)) + by;
     if (c > 0) void counts.put({ owner, count: c });
     else void counts.delete(owner);
   }
 
+  // A queue's counter; a missing one (dropped at quota) is counted from the rows.
+  private async countIn(tx: Tx | ReadTx, owner: string): Promise<number> {
+    const t = tx as ReadTx;
+    const rec = await t.objectStore("counts").get(owner);
+    return rec ? rec.count : t.objectStore("messages").count(queueRange(owner));
+  }
+
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
-    const tx = await this.tx("relaxed");
+    return this.freeing(async (pass) => {
+      const tx = await this.tx("relaxed");
+      const store = tx.objectStore("messages");
+      // Each key once: a repeated key must not count a record twice.
+      const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
+      const present = (await Promise.all(mine.map((k) => store.get(k)))).filter((r) => r !== undefined);
+      for (const r of present) void store.delete(keyOf(r));
+      if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
+      await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
+      await tx.done;
+      return present.map((r) => r.id);
+    });
+  }
+
+  async quarantine(owner: string, records: Array<{ key: RecordKey; reason: string }>, now: number): Promise<number> {
+    const tx = await this.tx("strict");
     const store = tx.objectStore("messages");
-    // Each key once: a repeated key must not count a record twice.
-    const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
-    const present = (await Promise.all(mine.map((k) => store.get(k)))).filter((r) => r !== undefined);
-    for (const r of present) void store.delete([r.owner, r.ts, r.seq]);
-    if (present.length) await this.adjustCount(tx, owner, -present.length);
-    await this.addMetrics(tx, tallied(metrics, { popped: present.length }));
+    const mine = records.filter((x) => x.key[0] === owner);
+    const present = await Promise.all(mine.map((x) => store.get(x.key)));
+    let moved = 0;
+    present.forEach((r, i) => {
+      if (!r) return;
+      void tx.objectStore("quarantine").put({ ...r, reason: mine[i]!.reason, at: now });
+      void store.delete(keyOf(r));
+      moved++;
+    });
+    if (moved) await this.adjustCount(tx, NORMAL(), owner, -moved);
     await tx.done;
-    return present.map((r) => r.id);
+    return moved;
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    return (await this.db()).getAll("quarantine");
   }
 
   async count(owner: string): Promise<number> {
-    return (await (await this.db()).get("counts", owner))?.count ?? 0;
+    const tx = (await this.db()).transaction(["counts", "messages"], "readonly");
+    return this.countIn(tx, owner);
   }
 
   async queues(): Promise<QueueInfo[]> {
@@ -194,13 +286,15 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
-    const tx = await this.tx("relaxed");
-    const n = (await tx.objectStore("counts").get(owner))?.count ?? 0;
-    void tx.objectStore("messages").delete(queueRange(owner));
-    void tx.objectStore("counts").delete(owner);
-    await this.addMetrics(tx, metrics);
-    await tx.done;
-    return n;
+    return this.freeing(async (pass) => {
+      const tx = await this.tx("relaxed");
+      const n = await this.countIn(tx, owner);
+      void tx.objectStore("messages").delete(queueRange(owner));
+      void tx.objectStore("counts").delete(owner);
+      await this.addMetrics(tx, pass, metrics);
+      await tx.done;
+      return n;
+    });
   }
 
   async removeExpired(now: number, metrics?: MetricsSnapshot): Promise<number> {
@@ -216,27 +310,59 @@ export class IndexedDBBackend implements OfflineBackend {
     range: IDBKeyRange,
     metricsFor: (n: number) => MetricsSnapshot | undefined,
   ): Promise<number> {
-    const tx = await this.tx("relaxed");
-    const keys = await tx.objectStore("messages").index(index).getAllKeys(range);
-    const perOwner = new Map<string, number>();
-    for (const k of keys) {
-      void tx.objectStore("messages").delete(k);
-      perOwner.set(k[0], (perOwner.get(k[0]) ?? 0) + 1);
+    return this.freeing(async (pass) => {
+      const tx = await this.tx("relaxed");
+      const keys = await tx.objectStore("messages").index(index).getAllKeys(range);
+      const perOwner = new Map<string, number>();
+      for (const k of keys) {
+        void tx.objectStore("messages").delete(k);
+        perOwner.set(k[0], (perOwner.get(k[0]) ?? 0) + 1);
+      }
+      for (const [owner, n] of perOwner) await this.adjustCount(tx, pass, owner, -n);
+      await this.addMetrics(tx, pass, metricsFor(keys.length));
+      await tx.done;
+      return keys.length;
+    });
+  }
+
+  /**
+   * Runs a transaction that frees space. At quota, Chromium aborts any
+   * transaction that puts anything, so delivery and purges could never
+   * free space: then it runs again deleting only (counters dropped, metrics
+   * held back), and a second transaction puts the counters and metrics
+   * back. If that one is refused too, counters are counted from the rows
+   * when next read and the metrics stay held until a later save succeeds.
+   */
+  private async freeing<T>(run: (pass: Pass) => Promise<T>): Promise<T> {
+    try {
+      return await run(NORMAL());
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
     }
-    for (const [owner, n] of perOwner) await this.adjustCount(tx, owner, -n);
-    await this.addMetrics(tx, metricsFor(keys.length));
+    const pass: Pass = { free: true, recount: new Set(), metrics: undefined };
+    const result = await run(pass);
+    if (pass.metrics) this.held = this.held ? mergeSnapshot(this.held, pass.metrics) : pass.metrics;
+    await this.settle(pass.recount).catch(() => undefined);
+    return result;
+  }
+
+  // Puts back counters dropped at quota and the metrics held back.
+  private async settle(owners: Set<string>): Promise<void> {
+    const tx = await this.tx("relaxed");
+    for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
+    await this.addMetrics(tx, NORMAL(), undefined);
     await tx.done;
-    return keys.length;
   }
 
   async loadMetrics(): Promise<MetricsSnapshot> {
     const rec = await (await this.db()).get("meta", "metrics");
-    return (rec?.value as MetricsSnapshot | undefined) ?? emptySnapshot();
+    const saved = (rec?.value as MetricsSnapshot | undefined) ?? emptySnapshot();
+    return this.held ? mergeSnapshot(saved, structuredClone(this.held)) : saved;
   }
 
   async saveMetrics(delta: MetricsSnapshot): Promise<void> {
     const tx = await this.tx("relaxed");
-    await this.addMetrics(tx, delta);
+    await this.addMetrics(tx, NORMAL(), delta);
     await tx.done;
   }
 

@@ -1,6 +1,6 @@
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
-import { compareRecords, type OfflineRecord, type RecordKey } from "../core/record.ts";
+import { compareRecords, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 
 /**
  * In-memory backend (our counterpart of mod_offline's mnesia backend):
@@ -13,6 +13,7 @@ export class MemoryBackend implements OfflineBackend {
   private totals = emptySnapshot();
   private seq = 0;
   private settings: unknown = null;
+  private readonly aside: QuarantinedRecord[] = [];
 
   async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
     let stored = 0;
@@ -45,13 +46,22 @@ export class MemoryBackend implements OfflineBackend {
     const limit = o.limit ?? Infinity;
     const records: OfflineRecord[] = [];
     const expired: OfflineRecord[] = [];
+    const bad: OfflineRecord[] = [];
     for (const r of q) {
       if (records.length >= limit) break;
-      if (r.expireAt !== null && r.expireAt <= o.now) expired.push(r);
-      else records.push(r);
+      if (r.expireAt !== null && r.expireAt <= o.now) {
+        expired.push(r);
+        continue;
+      }
+      const why = o.remove && o.unreadable ? o.unreadable(r) : null;
+      if (why === null) records.push(r);
+      else {
+        bad.push(r);
+        this.aside.push({ ...r, reason: why, at: o.now });
+      }
     }
     if (o.remove) {
-      const gone = new Set([...records, ...expired]);
+      const gone = new Set([...records, ...expired, ...bad]);
       this.setQueue(owner, q.filter((r) => !gone.has(r)));
       this.persist(tallied(metrics, { popped: records.length, expired: expired.length }));
     }
@@ -65,6 +75,19 @@ export class MemoryBackend implements OfflineBackend {
     this.setQueue(owner, q.filter((r) => !want.has(`${r.ts}:${r.seq}`)));
     this.persist(tallied(metrics, { popped: gone.length }));
     return gone.map((r) => r.id);
+  }
+
+  async quarantine(owner: string, records: Array<{ key: RecordKey; reason: string }>, now: number): Promise<number> {
+    const why = new Map(records.filter((x) => x.key[0] === owner).map((x) => [`${x.key[1]}:${x.key[2]}`, x.reason]));
+    const q = this.queues_.get(owner) ?? [];
+    const moved = q.filter((r) => why.has(`${r.ts}:${r.seq}`));
+    for (const r of moved) this.aside.push({ ...r, reason: why.get(`${r.ts}:${r.seq}`)!, at: now });
+    this.setQueue(owner, q.filter((r) => !moved.includes(r)));
+    return moved.length;
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    return this.aside.map((r) => ({ ...r }));
   }
 
   async count(owner: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import type { MetricsSnapshot } from "../core/metrics.ts";
-import type { OfflineRecord } from "../core/record.ts";
+import type { OfflineRecord, QuarantinedRecord } from "../core/record.ts";
 
 /** Typed IndexedDB schema of the offline store. */
 export interface OfflineDB extends DBSchema {
@@ -12,6 +12,8 @@ export interface OfflineDB extends DBSchema {
   };
   /** Per-user message counts, kept in the same transaction as the messages. */
   counts: { key: string; value: { owner: string; count: number } };
+  /** Records that could not be read back, moved out of their queue (v2). */
+  quarantine: { key: [string, number, number]; value: QuarantinedRecord };
   /** `seq` (the next tie-break), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
@@ -32,6 +34,10 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
     messages.createIndex("ts", "ts");
     db.createObjectStore("counts", { keyPath: "owner" });
     db.createObjectStore("meta", { keyPath: "key" });
+  },
+  // v2: quarantine for records that cannot be read back, keyed as in messages.
+  (db) => {
+    db.createObjectStore("quarantine", { keyPath: ["owner", "ts", "seq"] });
   },
 ];
 

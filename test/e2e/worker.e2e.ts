@@ -166,7 +166,6 @@ describe("service worker mode", () => {
       return Promise.all([
         ask("garbage"),
         ask({ protocol: "offline-edge/1", op: "dropEverything", args: [] }),
-        ask({ protocol: "offline-edge/1", op: "write", args: [[[42]]] }),
         ask({ protocol: "offline-edge/1", op: "write", args: [["<message/>"]] }),
         ask({ protocol: "offline-edge/0", op: "count", args: ["carol@localhost"] }),
         ask({ protocol: "offline-edge/1", op: "removeUser", args: [] }),
@@ -175,8 +174,17 @@ describe("service worker mode", () => {
       ]);
     });
     for (const r of replies) expect(r).toMatchObject({ ok: false });
+    // A bad write call fails on its own, inside a request that is otherwise well-formed.
+    const badCall = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return new Promise<unknown>((resolve) => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = (m) => resolve(m.data);
+        reg.active!.postMessage({ protocol: "offline-edge/1", op: "write", args: [[[42]]] }, [ch.port2]);
+      });
+    });
+    expect(badCall).toMatchObject({ ok: true, value: [{ ok: false, error: { code: "invalid-request" } }] });
     expect(replies.map((r) => (r as { error: { code: string } }).error.code)).toEqual([
-      "invalid-request",
       "invalid-request",
       "invalid-request",
       "invalid-request",

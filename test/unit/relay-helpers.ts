@@ -48,6 +48,7 @@ export function storeApi(backend: OfflineBackend = new MemoryBackend(), options:
     removeOlderThan: (d) => call("removeOlderThan", () => store.removeOlderThan(d)),
     export: (o) => call("export", () => store.export(o)),
     metrics: () => Promise.reject(new Error("not in tests")),
+    quarantined: () => call("quarantined", () => store.quarantined()),
     subscribe: (l) => hub.add(l),
     close: async () => {
       dead = true;

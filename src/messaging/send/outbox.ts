@@ -62,6 +62,7 @@ export class Outbox {
       this.drain.subscribe((e) => e.type === "delivered" && this.book.delivered(e.ids, e.peer)),
       // Pops by other tabs and the worker, as far as the store names their ids.
       this.store.subscribe((e) => e.type === "popped" && this.book.delivered(e.ids, e.owner)),
+      this.store.subscribe((e) => e.type === "stored" && this.book.stored(e.ids, e.owner)),
       this.relay.onLateBounce?.((late) => void this.requeue(late.stanza, late.peer)) ?? (() => undefined),
     ];
   }
@@ -199,6 +200,8 @@ export class Outbox {
       [result] = await this.store.write([el.toString()]);
     } catch (e) {
       const reason = e instanceof OfflineEdgeError ? e.code : "storage-failed";
+      // No answer in time is no refusal: the store may have it, and its events will tell.
+      if (reason === "timeout") return { id, to: peer, state: "unknown", reason, error: e instanceof Error ? e.message : String(e) };
       return { id, to: peer, state: "bounced", reason, error: e instanceof Error ? e.message : String(e) };
     }
     if (!result || result.status === "stored") return { id, to: peer, state: "queued" };
@@ -207,7 +210,6 @@ export class Outbox {
   }
 
   private tell(status: DeliveryStatus): DeliveryStatus {
-    this.book.set(status);
-    return status;
+    return this.book.set(status);
   }
 }

@@ -5,9 +5,11 @@ import { Listeners } from "../../core/listeners.ts";
  * `sent` handed to the relay, fate pending; `queued` in the offline store,
  * to go out when the peer's presence appears; `delivered` the peer took it;
  * `bounced` nobody has it (the store refused it, e.g. its queue is full);
- * `dropped` the store's policy keeps no such message (e.g. a headline).
+ * `dropped` the store's policy keeps no such message (e.g. a headline);
+ * `unknown` the store did not answer in time: it may hold the message, and
+ * the state changes when the store tells (`queued`, then `delivered`).
  */
-export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped";
+export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped" | "unknown";
 
 /** One message's state for one recipient. */
 export interface DeliveryStatus {
@@ -27,6 +29,11 @@ const MAX_DONE = 10_000;
 /** States after which nothing changes. */
 const FINAL = new Set<DeliveryState>(["delivered", "bounced", "dropped"]);
 
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > MAX_DONE) set.delete(set.values().next().value!);
+}
+
 function keyOf(id: string, to: string): string {
   return `${id}\n${to}`;
 }
@@ -42,6 +49,8 @@ export class DeliveryBook {
   private readonly states = new Map<string, DeliveryStatus>();
   /** Keys told a final state lately, so a second report (drain and store both) is not told twice. */
   private readonly done = new Set<string>();
+  /** Keys the store reported stored lately, for a write whose answer times out after that report. */
+  private readonly storedLately = new Set<string>();
   private readonly all = new Listeners<DeliveryStatus>();
   private readonly byId = new Map<string, Listeners<DeliveryStatus>>();
 
@@ -51,14 +60,17 @@ export class DeliveryBook {
     return undefined;
   }
 
-  /** Records and tells a new state; a message already delivered or bounced stays so. */
-  set(status: DeliveryStatus): void {
+  /** Records and tells a new state (returned as recorded); a message already delivered or bounced stays so. */
+  set(status: DeliveryStatus): DeliveryStatus {
     const key = keyOf(status.id, status.to);
-    if (this.done.has(key)) return;
+    if (this.done.has(key)) return status;
+    // The store's word came before its timed-out answer: the truth is known already.
+    if (status.state === "unknown" && this.storedLately.has(key)) status = { id: status.id, to: status.to, state: "queued" };
     if (FINAL.has(status.state)) this.finish(key);
     else this.states.set(key, status);
     this.all.emit(status);
     this.byId.get(status.id)?.emit(status);
+    return status;
   }
 
   private finish(key: string): void {
@@ -70,6 +82,15 @@ export class DeliveryBook {
   /** Forgets that a message was final, e.g. `delivered` that came back as a late bounce. */
   reopen(id: string, to: string): void {
     this.done.delete(keyOf(id, to));
+  }
+
+  /** The store says it holds these ids for `to`: an `unknown` write did store them (told before or after). */
+  stored(ids: readonly string[], to: string): void {
+    for (const id of ids) {
+      const key = keyOf(id, to);
+      if (this.states.get(key)?.state === "unknown") this.set({ id, to, state: "queued" });
+      else remember(this.storedLately, key);
+    }
   }
 
   /** The drain (or a store pop) delivered these ids to `to`. */
