@@ -192,13 +192,13 @@ describe("Prosody harness, offline storage disabled (our normal mode)", () => {
       execFile(
         process.execPath,
         ["--experimental-websocket", "--no-warnings", "--input-type=module", "-e", script],
-        { cwd: ROOT, env: { ...process.env, WS_URL: server.wsUrl }, timeout: 10_000 },
+        { cwd: ROOT, env: { ...process.env, WS_URL: server.wsUrl }, timeout: 25_000 },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
       );
     });
     const result = JSON.parse(out.trim().split("\n").pop() ?? "{}");
     expect(result).toEqual({ jid: "bob@localhost/ws", pong: "result", sm: true, secure: true });
-  });
+  }, 30_000); // a child node that loads @xmpp/client: seconds on a busy machine
 });
 
 describe("Prosody harness, offline storage enabled (mod_offline baseline)", () => {
