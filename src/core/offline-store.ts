@@ -1,6 +1,7 @@
 import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
 import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
 import { bounce, type BounceReason } from "./bounce.ts";
+import { withOfflineDelay } from "./delay.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
@@ -179,7 +180,7 @@ export class OfflineStore {
     for (const i of g.indexes) {
       const p = prepared[i]!;
       if (p.kind !== "store") continue;
-      // The backend counted stored and refused messages in its transaction.
+      // Group commit counted stored and refused messages.
       results[i] = ok ? { status: "stored", owner, id: p.record.id } : this.bounced(p, owner, "resource-constraint", false);
     }
     // One event per recipient and call, not per message: events cross to every tab.
@@ -220,12 +221,21 @@ export class OfflineStore {
     this.scheduleMetricsFlush();
   }
 
-  /** The stanza to hand out: offline delay stamp added, expiry seconds brought up to date. */
+  /**
+   * The stanza to hand out: offline delay stamp added, expiry seconds
+   * brought up to date. Without an expiry (the common case) the delay is
+   * added to the stored text as is, with no parse.
+   */
   private deliverable(r: OfflineRecord, now: number): PoppedMessage {
-    const el = readMessage(r.packet, Infinity);
-    refreshExpiry(el, r.expireAt, now);
-    addOfflineDelay(el, r.owner.slice(r.owner.indexOf("@") + 1), r.ts);
-    return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza: el.toString() };
+    const domain = r.owner.slice(r.owner.indexOf("@") + 1);
+    let stanza = r.expireAt === null ? withOfflineDelay(r.packet, domain, r.ts) : null;
+    if (stanza === null) {
+      const el = readMessage(r.packet, Infinity);
+      refreshExpiry(el, r.expireAt, now);
+      addOfflineDelay(el, domain, r.ts);
+      stanza = el.toString();
+    }
+    return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza };
   }
 
   /**

@@ -21,6 +21,7 @@ export interface IndexedDBBackendOptions {
 }
 
 type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta")[], "readwrite">;
+type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
 const ALL = ["messages", "counts", "meta"] as const;
 
 function queueRange(owner: string, after?: RecordKey): IDBKeyRange {
@@ -38,6 +39,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private dbPromise: Promise<IDBPDatabase<OfflineDB>> | null = null;
   private readonly name: string;
   private readonly batch: number;
+  /** The database-wide sequence of schema 1 databases: where count rows without their own `seq` start. */
+  private legacySeq = 0;
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -50,7 +53,14 @@ export class IndexedDBBackend implements OfflineBackend {
     return this.dbPromise;
   }
 
-  private open(): Promise<IDBPDatabase<OfflineDB>> {
+  private async open(): Promise<IDBPDatabase<OfflineDB>> {
+    const db = await this.openDB();
+    // Queues written before sequences moved to count rows continue above the old global one.
+    this.legacySeq = ((await db.get("meta", "seq"))?.value as number | undefined) ?? 0;
+    return db;
+  }
+
+  private openDB(): Promise<IDBPDatabase<OfflineDB>> {
     const factory = this.options.factory;
     const run = () =>
       openDB<OfflineDB>(this.name, SCHEMA_VERSION, {
@@ -74,47 +84,39 @@ export class IndexedDBBackend implements OfflineBackend {
     return (await this.db()).transaction([...ALL], "readwrite", { durability });
   }
 
-  async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
-    const tx = await this.tx(this.options.writeDurability ?? "strict");
+  async write(groups: WriteGroup[]): Promise<boolean[]> {
+    // Two stores: messages and counts. Metrics are persisted by the store's flush, not here.
+    const tx = (await this.db()).transaction(["messages", "counts"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
     const owners = [...new Set(groups.map((g) => g.owner))];
     const countsStore = tx.objectStore("counts");
-    const [counts, seqRec] = await Promise.all([
-      Promise.all(owners.map((o) => countsStore.get(o))),
-      tx.objectStore("meta").get("seq"),
-    ]);
-    const count = new Map(owners.map((o, i) => [o, counts[i]?.count ?? 0]));
-    let seq = (seqRec?.value as number | undefined) ?? 0;
-    let stored = 0;
-    let refused = 0;
+    const messages = tx.objectStore("messages");
+    // Each owner's count record, which also holds its queue's sequence: one read per owner and group commit.
+    const before = await Promise.all(owners.map((o) => countsStore.get(o)));
+    const rows = new Map(owners.map((o, i) => [o, { owner: o, count: before[i]?.count ?? 0, seq: before[i]?.seq ?? this.legacySeq }]));
     const ok: boolean[] = [];
     for (const g of groups) {
       const replaced = await this.markerKeys(tx, g);
-      const n = count.get(g.owner)!;
-      const accept = n - replaced.length + g.records.length <= g.max;
+      const row = rows.get(g.owner)!;
+      const accept = row.count - replaced.length + g.records.length <= g.max;
       ok.push(accept);
-      if (!accept) {
-        refused += g.records.length;
-        continue;
-      }
-      for (const k of replaced) void tx.objectStore("messages").delete(k);
-      for (const r of g.records) void tx.objectStore("messages").put({ ...r, seq: ++seq });
-      count.set(g.owner, n - replaced.length + g.records.length);
-      stored += g.records.length;
+      if (!accept) continue;
+      for (const k of replaced) void messages.delete(k);
+      // add, not put: a key already taken fails the transaction rather than replace a message.
+      for (const r of g.records) void messages.add({ ...r, seq: ++row.seq });
+      row.count += g.records.length - replaced.length;
     }
-    // Only counters that changed; an empty queue has no counter row (as adjustCount keeps it).
+    // Only rows that changed; an empty queue has no count row (as adjustCount keeps it).
     owners.forEach((owner, i) => {
-      const c = count.get(owner)!;
-      if (c === (counts[i]?.count ?? 0)) return;
-      void (c > 0 ? countsStore.put({ owner, count: c }) : countsStore.delete(owner));
+      const row = rows.get(owner)!;
+      if (row.count === (before[i]?.count ?? 0) && row.seq === before[i]?.seq) return;
+      void (row.count > 0 ? countsStore.put(row) : countsStore.delete(owner));
     });
-    void tx.objectStore("meta").put({ key: "seq", value: seq });
-    await this.addMetrics(tx, tallied(metrics, { stored, refused }));
     await tx.done;
     return ok;
   }
 
   // Keys of stored chat markers that this group's markers supersede.
-  private async markerKeys(tx: Tx, g: WriteGroup): Promise<RecordKey[]> {
+  private async markerKeys(tx: WriteTx, g: WriteGroup): Promise<RecordKey[]> {
     const markers = g.records.filter((r) => r.marker !== null);
     if (!markers.length) return [];
     const index = tx.objectStore("messages").index("marker");
@@ -163,8 +165,9 @@ export class IndexedDBBackend implements OfflineBackend {
 
   private async adjustCount(tx: Tx, owner: string, by: number): Promise<void> {
     const counts = tx.objectStore("counts");
-    const c = ((await counts.get(owner))?.count ?? 0) + by;
-    if (c > 0) void counts.put({ owner, count: c });
+    const row = await counts.get(owner);
+    const c = (row?.count ?? 0) + by;
+    if (c > 0) void counts.put({ ...row, owner, count: c });
     else void counts.delete(owner);
   }
 

@@ -10,9 +10,13 @@ export interface OfflineDB extends DBSchema {
     value: OfflineRecord;
     indexes: { marker: [string, string]; expireAt: number; ts: number };
   };
-  /** Per-user message counts, kept in the same transaction as the messages. */
-  counts: { key: string; value: { owner: string; count: number } };
-  /** `seq` (the next tie-break), `metrics` (persisted totals) and `settings` (store configuration). */
+  /**
+   * Per-user message counts, kept in the same transaction as the messages,
+   * and the last `seq` given in that queue (absent on rows of schema 1
+   * databases, which used the global `meta` `seq`).
+   */
+  counts: { key: string; value: { owner: string; count: number; seq?: number } };
+  /** `seq` (the global tie-break of older versions, read only), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
 
