@@ -173,19 +173,22 @@ async function peers() {
   await context.close();
 }
 
-// Time from navigation start until the store answered its first request
-// (ours: createOfflineStore + count; raw: indexedDB.open + one get), on a
-// first visit (fresh profile) and on a reload of the same tab.
+// Time from the call until the store answered its first request (ours:
+// createOfflineStore + count; raw: indexedDB.open + count), on a first
+// visit (fresh profile) and on a reload of the same tab; the time from
+// navigation start (page load included, the same for both) is shown too.
 async function startup() {
   const oursReady = (page) =>
     page.evaluate(async (mode) => {
+      const t0 = performance.now();
       const store = await window.harness.createOfflineStore({ prefer: mode, timeoutMs: 60_000 });
       await store.count("nobody@localhost");
       if (store.mode !== mode) throw new Error(`store in ${store.mode} mode`);
-      return performance.now();
+      return { call: performance.now() - t0, nav: performance.now() };
     }, MODE);
   const rawReady = (page) =>
     page.evaluate(async () => {
+      const t0 = performance.now();
       const db = await new Promise((res, rej) => {
         const r = indexedDB.open("raw-startup", 1);
         r.onupgradeneeded = () => r.result.createObjectStore("m", { keyPath: ["owner", "ts", "seq"] });
@@ -193,7 +196,7 @@ async function startup() {
         r.onerror = () => rej(r.error);
       });
       await new Promise((res) => { const q = db.transaction("m").objectStore("m").count(); q.onsuccess = res; });
-      return performance.now();
+      return { call: performance.now() - t0, nav: performance.now() };
     });
   const visits = async (ready) => {
     const context = await env.browser.newContext();
@@ -207,16 +210,22 @@ async function startup() {
   };
   const first = [];
   const repeat = [];
+  const firstNav = [];
   for (let r = 0; r < ROUNDS; r++) {
     let o, b;
     if (r % 2) [b, o] = [await visits(rawReady), await visits(oursReady)];
     else [o, b] = [await visits(oursReady), await visits(rawReady)];
-    first.push(o.first / b.first);
-    repeat.push(o.repeat / b.repeat);
-    console.log(`round ${r + 1}: first visit: ours ${fmt(o.first, 0)} ms, raw ${fmt(b.first, 0)} ms, x${fmt(first.at(-1), 2)}; repeat: ours ${fmt(o.repeat, 0)} ms, raw ${fmt(b.repeat, 0)} ms, x${fmt(repeat.at(-1), 2)}`);
+    first.push(o.first.call / b.first.call);
+    repeat.push(o.repeat.call / b.repeat.call);
+    firstNav.push(o.first.nav / b.first.nav);
+    console.log(
+      `round ${r + 1}: first visit: ours ${fmt(o.first.call, 0)} ms, raw ${fmt(b.first.call, 0)} ms, x${fmt(first.at(-1), 2)} ` +
+        `(from navigation: ${fmt(o.first.nav, 0)} vs ${fmt(b.first.nav, 0)} ms); repeat: ours ${fmt(o.repeat.call, 0)} ms, raw ${fmt(b.repeat.call, 0)} ms, x${fmt(repeat.at(-1), 2)}`,
+    );
   }
-  verdict("first visit, ours / raw (from navigation start)", first, 2, false);
-  verdict("repeat visit, ours / raw", repeat, 1.2, false);
+  verdict("first visit, ours / raw (from the call)", first, 2, false);
+  console.log(`first visit from navigation start, ours / raw: ${spread(firstNav)}`);
+  verdict("repeat visit, ours / raw (from the call)", repeat, 1.2, false);
 }
 
 // p50 of single awaited writes to a peer holding 5,000 vs to an empty peer,
