@@ -1,4 +1,4 @@
-import { openDB, type IDBPDatabase, type IDBPTransaction } from "idb";
+import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { OfflineRecord, RecordKey } from "../core/record.ts";
@@ -23,6 +23,25 @@ export interface IndexedDBBackendOptions {
 type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta")[], "readwrite">;
 type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
 const ALL = ["messages", "counts", "meta"] as const;
+
+type CountRow = OfflineDB["counts"]["value"];
+
+/** The records at `keys`, in order (undefined where none), by plain requests under one promise. */
+function getEach<T>(store: IDBObjectStore, keys: IDBValidKey[]): Promise<Array<T | undefined>> {
+  const out = new Array<T | undefined>(keys.length);
+  let left = keys.length;
+  return new Promise((resolve, reject) => {
+    if (left === 0) resolve(out);
+    keys.forEach((k, i) => {
+      const req = store.get(k);
+      req.onsuccess = () => {
+        out[i] = req.result as T | undefined;
+        if (--left === 0) resolve(out);
+      };
+      req.onerror = () => reject(req.error);
+    });
+  });
+}
 
 function queueRange(owner: string, after?: RecordKey): IDBKeyRange {
   const upper = [owner, Infinity, Infinity];
@@ -88,10 +107,12 @@ export class IndexedDBBackend implements OfflineBackend {
     // Two stores: messages and counts. Metrics are persisted by the store's flush, not here.
     const tx = (await this.db()).transaction(["messages", "counts"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
     const owners = [...new Set(groups.map((g) => g.owner))];
-    const countsStore = tx.objectStore("counts");
-    const messages = tx.objectStore("messages");
+    // Plain requests, not idb's promise per request: a write of thousands of messages
+    // would spend more on wrapping requests than on the requests themselves.
+    const messages = unwrap(tx.objectStore("messages"));
+    const counts = unwrap(tx.objectStore("counts"));
     // Each owner's count record, which also holds its queue's sequence: one read per owner and group commit.
-    const before = await Promise.all(owners.map((o) => countsStore.get(o)));
+    const before = await getEach<CountRow>(counts, owners);
     const rows = new Map(owners.map((o, i) => [o, { owner: o, count: before[i]?.count ?? 0, seq: before[i]?.seq ?? this.legacySeq }]));
     const ok: boolean[] = [];
     for (const g of groups) {
@@ -100,16 +121,17 @@ export class IndexedDBBackend implements OfflineBackend {
       const accept = row.count - replaced.length + g.records.length <= g.max;
       ok.push(accept);
       if (!accept) continue;
-      for (const k of replaced) void messages.delete(k);
+      for (const k of replaced) messages.delete(k);
       // add, not put: a key already taken fails the transaction rather than replace a message.
-      for (const r of g.records) void messages.add({ ...r, seq: ++row.seq });
+      for (const r of g.records) messages.add({ ...r, seq: ++row.seq });
       row.count += g.records.length - replaced.length;
     }
     // Only rows that changed; an empty queue has no count row (as adjustCount keeps it).
     owners.forEach((owner, i) => {
       const row = rows.get(owner)!;
       if (row.count === (before[i]?.count ?? 0) && row.seq === before[i]?.seq) return;
-      void (row.count > 0 ? countsStore.put(row) : countsStore.delete(owner));
+      if (row.count > 0) counts.put(row);
+      else counts.delete(owner);
     });
     await tx.done;
     return ok;

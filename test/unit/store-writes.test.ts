@@ -21,10 +21,14 @@ async function rows(factory: IDBFactory, name: string, store: string): Promise<u
 describe("IndexedDB writes (issue 11)", () => {
   it("a write touches messages and counts only: metrics reach the store by the flush", async () => {
     const factory = new IDBFactory();
+    const backend = new IndexedDBBackend({ factory, name: "w" });
+    const record = { owner: "bob@localhost", ts: 1, id: "i1", from: "", expireAt: null, marker: null, packet: "<message/>" };
+    expect(await backend.write([{ owner: "bob@localhost", max: 10, records: [record] }])).toEqual([true]);
+    // Nothing in meta: neither metrics nor a global sequence.
+    expect(await rows(factory, "w", "meta")).toEqual([]);
+    backend.close();
     const store = makeStore(new IndexedDBBackend({ factory, name: "w" }));
     await store.write([chat("bob@localhost"), chat("bob@localhost")]);
-    // Nothing in meta yet: neither the metrics nor a global sequence.
-    expect(await rows(factory, "w", "meta")).toEqual([]);
     expect((await store.metricsSnapshot()).counters.stored).toBe(2);
     await store.flushMetrics();
     const meta = (await rows(factory, "w", "meta")) as Array<{ key: string; value: { counters: { stored: number } } }>;
@@ -82,6 +86,22 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat("bob@localhost", "new")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["old", "new"]);
     expect((await rows(factory, "l", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 2, seq: 8 });
+    await store.close();
+  });
+
+  it("a key already taken fails the write and replaces nothing (add, not put)", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "c" }), { now: () => 1000 });
+    await store.write([chat("bob@localhost", "first")]);
+    // Lose the count row (and with it the queue's sequence): the next key is the one taken.
+    const saved = globalThis.indexedDB;
+    globalThis.indexedDB = factory;
+    const db = await openDB("c");
+    await db.delete("counts" as never, "bob@localhost");
+    db.close();
+    globalThis.indexedDB = saved;
+    await expect(store.write([chat("bob@localhost", "second")])).rejects.toThrow();
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["first"]);
     await store.close();
   });
 });
