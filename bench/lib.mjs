@@ -11,13 +11,22 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
-/** Builds, serves and launches; returns { baseUrl, browser, close() }. */
-export async function startBench() {
+/** Builds, serves and launches; returns { baseUrl, browser, close() }. `args`: extra Chromium flags. */
+export async function startBench({ workbox = false, args = [] } = {}) {
   const outDir = mkdtempSync(join(tmpdir(), "offline-edge-bench-"));
   await build({ logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  // Workbox's Queue as a module the page can import (/bench/workbox-queue.js), for write baselines.
+  if (workbox) {
+    await build({
+      configFile: false,
+      logLevel: "warn",
+      define: { "process.env.NODE_ENV": JSON.stringify("production") },
+      build: { outDir: join(outDir, "bench"), emptyOutDir: false, lib: { entry: "bench/pages/workbox-queue.js", formats: ["es"], fileName: () => "workbox-queue.js" } },
+    });
+  }
   const server = await preview({ build: { outDir }, preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
   const { port } = server.httpServer.address();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...args] });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     browser,
@@ -43,6 +52,12 @@ export const median = (xs) => {
 };
 
 export const fmt = (n, d = 1) => Number(n).toFixed(d);
+
+/** "median (min-max)" of a list, to `d` decimals. */
+export const spread = (xs, d = 2) => `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)})`;
+
+/** The p-quantile (0..1) of a list. */
+export const quantile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 /** Opens the store in a page, with no per-user limit (benchmarks write more than 100 per peer). */
 export function openUnlimitedStore(page, prefer = "worker") {

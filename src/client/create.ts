@@ -30,10 +30,12 @@ async function workerTransport(o: CreateOfflineStoreOptions): Promise<Transport>
   const ms = o.activationTimeoutMs ?? 10_000;
   const registration = await withTimeout(wb.register(), ms, "Service worker registration");
   if (!registration) throw new OfflineEdgeError("storage-failed", "The service worker did not register.");
-  await withTimeout(wb.active, ms, "Service worker activation");
-  // Ask whichever version is active now, so a worker update takes over without a reload.
+  // The store answers from a worker still installing (precaching the app shell): no wait for activation.
+  const current = () => registration.active ?? registration.waiting ?? registration.installing;
+  if (!current()) await withTimeout(wb.active, ms, "Service worker activation");
+  // Ask whichever version is active now (else the one on its way), so a worker update takes over without a reload.
   return (req) => {
-    const sw = registration.active;
+    const sw = current();
     if (!sw) return Promise.reject(new OfflineEdgeError("storage-failed", "No active service worker."));
     return withTimeout(messageSW(sw, req) as Promise<Reply>, o.timeoutMs ?? 10_000, "The service worker");
   };

@@ -46,14 +46,15 @@ export interface ReadResult {
 
 /**
  * The storage interface every backend implements: the counterpart of
- * mod_offline's backend behaviour. Every mutating call may carry a metrics
- * delta, persisted in the same transaction so totals and data agree.
+ * mod_offline's backend behaviour. Every mutating call but `write` may
+ * carry a metrics delta, persisted in the same transaction. Writes leave
+ * metrics to the store's flush, so a write touches the fewest records.
  */
 export interface OfflineBackend {
   /** Which backend this is, for diagnostics. */
   readonly kind: string;
   /** Commits every group in order, in one transaction; returns for each whether it was stored. */
-  write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]>;
+  write(groups: WriteGroup[]): Promise<boolean[]>;
   /** Reads a queue oldest first; with `remove` it is a pop (read and delete in one transaction). */
   read(owner: string, options: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult>;
   /** Deletes the given records of one queue (a delivery confirmed); returns the ids of those that existed. */

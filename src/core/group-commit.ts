@@ -11,6 +11,8 @@ interface Pending {
  * Group commit: write requests that arrive while a transaction is in flight
  * wait and are committed together in the next one, so many small writes
  * cost few transactions. Order is kept: earlier requests meet the limits first.
+ * The metrics of a commit stay in memory until the store's flush persists
+ * them (after a crash, totals can lag behind the queues; messages cannot).
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -36,16 +38,24 @@ export class GroupCommit {
     this.running = false;
   }
 
+  // Counted in memory, persisted by the store's metrics flush: the write transaction stays on two stores.
+  private tally(groups: WriteGroup[], ok: boolean[]): void {
+    groups.forEach((g, i) => {
+      if (ok[i]) this.metrics.count("stored", g.records.length);
+      else this.metrics.bounce("resource-constraint", g.records.length);
+    });
+  }
+
   private async commitBatch(batch: Pending[]): Promise<void> {
-    const delta = this.metrics.takeDelta();
+    const groups = batch.flatMap((p) => p.groups);
     const started = performance.now();
     try {
-      const ok = await this.backend.write(batch.flatMap((p) => p.groups), delta);
+      const ok = await this.backend.write(groups);
       this.metrics.observe("write_messages", performance.now() - started);
+      this.tally(groups, ok);
       let i = 0;
       for (const p of batch) p.resolve(ok.slice(i, (i += p.groups.length)));
     } catch (e) {
-      this.metrics.restore(delta);
       for (const p of batch) p.reject(e);
     }
   }

@@ -57,15 +57,36 @@ export function parseAddress(raw: unknown): JID {
   return parseJid(raw);
 }
 
-// Bare JIDs of addresses seen lately: the same few addresses recur on every write.
-const bareCache = new Map<string, string>();
+/** A validated address in its normal forms; shared, so frozen. */
+export interface Address {
+  /** The full JID as @xmpp/jid normalises it (`local@domain/resource`). */
+  readonly full: string;
+  /** The bare JID (`local@domain`). */
+  readonly bare: string;
+  /** The resource, or "" for a bare JID. */
+  readonly resource: string;
+}
+
+// Addresses seen lately: the same few recur on every write and every mesh
+// frame, and a parse (@xmpp/jid's escaping `detect` included) is the cost.
+const cache = new Map<string, Address>();
+const CACHE_MAX = 10_000;
+
+/**
+ * Validates and normalises an address, parsing each distinct string once
+ * (the most recent 10,000 are remembered). Throws as `parseAddress` does.
+ */
+export function address(raw: unknown): Address {
+  const hit = typeof raw === "string" ? cache.get(raw) : undefined;
+  if (hit !== undefined) return hit;
+  const jid = parseAddress(raw);
+  const a = Object.freeze({ full: jid.toString(), bare: jid.bare().toString(), resource: jid.resource ?? "" });
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(raw as string, a);
+  return a;
+}
 
 /** The bare JID (`local@domain`, lowercased as @xmpp/jid normalises it) of an address. */
 export function bareJid(raw: unknown): string {
-  const hit = typeof raw === "string" ? bareCache.get(raw) : undefined;
-  if (hit !== undefined) return hit;
-  const bare = parseAddress(raw).bare().toString();
-  if (bareCache.size >= 10_000) bareCache.clear();
-  bareCache.set(raw as string, bare);
-  return bare;
+  return address(raw).bare;
 }

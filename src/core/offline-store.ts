@@ -1,6 +1,7 @@
 import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
 import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
 import { bounce, type BounceReason } from "./bounce.ts";
+import { withOfflineDelay } from "./delay.ts";
 import { isQuotaError } from "./quota.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
@@ -196,7 +197,7 @@ export class OfflineStore {
     results: Array<WriteResult | null>,
   ): void {
     const owner = g.group.owner;
-    // The backend counted queue-full refusals in its transaction; a full disk allows no transaction.
+    // Group commit counted queue-full refusals; a full disk allowed no commit, so those are counted here.
     for (const i of g.indexes) results[i] = this.bounced(prepared[i]!, owner, reason, reason === "storage-full");
     this.events.emit({ type: "bounced", owner, reason, count: g.indexes.length });
   }
@@ -280,12 +281,22 @@ export class OfflineStore {
     this.scheduleMetricsFlush();
   }
 
-  /** The stanza to hand out: offline delay stamp added, expiry seconds brought up to date. */
+  /**
+   * The stanza to hand out: offline delay stamp added, expiry seconds
+   * brought up to date. A record proven well-formed when it was written,
+   * without an expiry (the common case), gets the delay on its stored text,
+   * with no parse; any other is parsed, and throws if it cannot be read.
+   */
   private deliverable(r: OfflineRecord, now: number): PoppedMessage {
-    const el = readMessage(r.packet, Infinity);
-    refreshExpiry(el, r.expireAt, now);
-    addOfflineDelay(el, r.owner.slice(r.owner.indexOf("@") + 1), r.ts);
-    return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza: el.toString() };
+    const domain = r.owner.slice(r.owner.indexOf("@") + 1);
+    let stanza = r.verified === true && r.expireAt === null ? withOfflineDelay(r.packet, domain, r.ts) : null;
+    if (stanza === null) {
+      const el = readMessage(r.packet, Infinity);
+      refreshExpiry(el, r.expireAt, now);
+      addOfflineDelay(el, domain, r.ts);
+      stanza = el.toString();
+    }
+    return { key: keyOf(r), id: r.id, owner: r.owner, from: r.from, ts: r.ts, stanza };
   }
 
   /**

@@ -52,6 +52,6 @@ export function prepare(input: unknown, now: number, maxBytes: number, policy: P
   const id = ensureOriginId(el);
   const marker = decision.marker ? markerKey(el, decision.marker.type, decision.marker.thread) : null;
   // serialise: what is stored is proven to read back before the write commits.
-  const record: NewRecord = { owner, ts, id, from: el.attrs.from ?? "", expireAt, marker, packet: serialise(el) };
+  const record: NewRecord = { owner, ts, id, from: el.attrs.from ?? "", expireAt, marker, packet: serialise(el), verified: true };
   return { kind: "store", element: parsed, record };
 }

@@ -20,6 +20,13 @@ export interface OfflineRecord {
   marker: string | null;
   /** The stanza as stored: serialised XML, incoming delay removed. */
   packet: string;
+  /**
+   * True when `packet` was proven to read back before it was stored (every
+   * record this version writes). Only such a record is stamped by string
+   * assembly on pop; an older record is parsed first, and quarantined if it
+   * cannot be read.
+   */
+  verified?: true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { openDB, type IDBPDatabase, type IDBPTransaction } from "idb";
+import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
@@ -23,6 +23,8 @@ export interface IndexedDBBackendOptions {
 
 type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine")[], "readwrite">;
 type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
+type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
+type CountRow = OfflineDB["counts"]["value"];
 const ALL = ["messages", "counts", "meta", "quarantine"] as const;
 
 /** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
@@ -33,6 +35,22 @@ interface Pass {
 }
 const NORMAL = (): Pass => ({ free: false, recount: new Set(), metrics: undefined });
 
+/** The records at `keys`, in order (undefined where none), by plain requests under one promise. */
+function getEach<T>(store: IDBObjectStore, keys: IDBValidKey[]): Promise<Array<T | undefined>> {
+  const out = new Array<T | undefined>(keys.length);
+  let left = keys.length;
+  return new Promise((resolve, reject) => {
+    if (left === 0) resolve(out);
+    keys.forEach((k, i) => {
+      const req = store.get(k);
+      req.onsuccess = () => {
+        out[i] = req.result as T | undefined;
+        if (--left === 0) resolve(out);
+      };
+      req.onerror = () => reject(req.error);
+    });
+  });
+}
 
 
 function queueRange(owner: string, after?: RecordKey): IDBKeyRange {
@@ -52,6 +70,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private readonly batch: number;
   /** Metric deltas a deleting pass at quota could not save yet. */
   private held: MetricsSnapshot | null = null;
+  /** The database-wide sequence of schema 1 databases: where count rows without their own `seq` start. */
+  private legacySeq = 0;
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -64,7 +84,14 @@ export class IndexedDBBackend implements OfflineBackend {
     return this.dbPromise;
   }
 
-  private open(): Promise<IDBPDatabase<OfflineDB>> {
+  private async open(): Promise<IDBPDatabase<OfflineDB>> {
+    const db = await this.openDB();
+    // Queues written before sequences moved to count rows continue above the old global one.
+    this.legacySeq = ((await db.get("meta", "seq"))?.value as number | undefined) ?? 0;
+    return db;
+  }
+
+  private openDB(): Promise<IDBPDatabase<OfflineDB>> {
     const factory = this.options.factory;
     const run = () =>
       openDB<OfflineDB>(this.name, SCHEMA_VERSION, {
@@ -88,49 +115,59 @@ export class IndexedDBBackend implements OfflineBackend {
     return (await this.db()).transaction([...ALL], "readwrite", { durability });
   }
 
-  async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
-    const tx = await this.tx(this.options.writeDurability ?? "strict");
+  async write(groups: WriteGroup[]): Promise<boolean[]> {
+    // Two stores: messages and counts. Metrics are persisted by the store's flush, not here.
+    const tx = (await this.db()).transaction(["messages", "counts"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
     const owners = [...new Set(groups.map((g) => g.owner))];
-    const countsStore = tx.objectStore("counts");
-    const [counts, seqRec] = await Promise.all([
-      Promise.all(owners.map((o) => countsStore.get(o))),
-      tx.objectStore("meta").get("seq"),
-    ]);
-    // A counter dropped at quota is counted again from the rows (and so put back below).
-    const known = await Promise.all(owners.map((o, i) => counts[i]?.count ?? tx.objectStore("messages").count(queueRange(o))));
-    const count = new Map(owners.map((o, i) => [o, known[i]!]));
-    let seq = (seqRec?.value as number | undefined) ?? 0;
-    let stored = 0;
-    let refused = 0;
+    // Plain requests, not idb's promise per request: a write of thousands of messages
+    // would spend more on wrapping requests than on the requests themselves.
+    const messages = unwrap(tx.objectStore("messages"));
+    const counts = unwrap(tx.objectStore("counts"));
+    // Each owner's count row, which also holds its queue's sequence: one read per owner and group commit.
+    const before = await getEach<CountRow>(counts, owners);
+    // A row dropped at quota is rebuilt from the queue's keys (and so put back below).
+    const rows = new Map<string, Required<CountRow>>();
+    for (const [i, o] of owners.entries()) {
+      const b = before[i];
+      rows.set(o, b ? { owner: o, count: b.count, seq: b.seq ?? this.legacySeq } : await this.rowFromKeys(tx, o));
+    }
     const ok: boolean[] = [];
     for (const g of groups) {
       const replaced = await this.markerKeys(tx, g);
-      const n = count.get(g.owner)!;
-      const accept = n - replaced.length + g.records.length <= g.max;
+      const row = rows.get(g.owner)!;
+      const accept = row.count - replaced.length + g.records.length <= g.max;
       ok.push(accept);
-      if (!accept) {
-        refused += g.records.length;
-        continue;
-      }
-      for (const k of replaced) void tx.objectStore("messages").delete(k);
-      for (const r of g.records) void tx.objectStore("messages").put({ ...r, seq: ++seq });
-      count.set(g.owner, n - replaced.length + g.records.length);
-      stored += g.records.length;
+      if (!accept) continue;
+      for (const k of replaced) messages.delete(k);
+      // add, not put: a key already taken fails the transaction rather than replace a message.
+      for (const r of g.records) messages.add({ ...r, seq: ++row.seq });
+      row.count += g.records.length - replaced.length;
     }
-    // Only counters that changed; an empty queue has no counter row (as adjustCount keeps it).
+    // Only rows that changed; an empty queue has no count row (as adjustCount keeps it).
     owners.forEach((owner, i) => {
-      const c = count.get(owner)!;
-      if (c === counts[i]?.count || (c === 0 && !counts[i])) return;
-      void (c > 0 ? countsStore.put({ owner, count: c }) : countsStore.delete(owner));
+      const row = rows.get(owner)!;
+      const b = before[i];
+      if (b ? row.count === b.count && row.seq === b.seq : row.count === 0) return;
+      if (row.count > 0) counts.put(row);
+      else counts.delete(owner);
     });
-    void tx.objectStore("meta").put({ key: "seq", value: seq });
-    await this.addMetrics(tx, NORMAL(), tallied(metrics, { stored, refused }));
     await tx.done;
     return ok;
   }
 
+  /**
+   * A count row rebuilt from the queue's keys, for a queue without one: a
+   * new queue, or one whose row was dropped at quota. Its `seq` continues
+   * above every key still there, so `add` never meets a taken key.
+   */
+  private async rowFromKeys(tx: Tx | WriteTx, owner: string): Promise<Required<CountRow>> {
+    const keys = await (tx as WriteTx).objectStore("messages").getAllKeys(queueRange(owner));
+    const seq = keys.reduce((max, k) => Math.max(max, k[2]), this.legacySeq);
+    return { owner, count: keys.length, seq };
+  }
+
   // Keys of stored chat markers that this group's markers supersede.
-  private async markerKeys(tx: Tx, g: WriteGroup): Promise<RecordKey[]> {
+  private async markerKeys(tx: WriteTx, g: WriteGroup): Promise<RecordKey[]> {
     const markers = g.records.filter((r) => r.marker !== null);
     if (!markers.length) return [];
     const index = tx.objectStore("messages").index("marker");
@@ -224,8 +261,10 @@ export class IndexedDBBackend implements OfflineBackend {
       pass.recount.add(owner);
       return;
     }
-    const c = (await this.countIn(tx, owner)) + by;
-    if (c > 0) void counts.put({ owner, count: c });
+    const row = await counts.get(owner);
+    // A row dropped at quota: the rows, counted after this transaction's deletes, are the count.
+    const next = row ? { ...row, count: row.count + by } : await this.rowFromKeys(tx, owner);
+    if (next.count > 0) void counts.put(next);
     else void counts.delete(owner);
   }
 

@@ -15,23 +15,16 @@ export class MemoryBackend implements OfflineBackend {
   private settings: unknown = null;
   private readonly aside: QuarantinedRecord[] = [];
 
-  async write(groups: WriteGroup[], metrics?: MetricsSnapshot): Promise<boolean[]> {
-    let stored = 0;
-    let refused = 0;
+  async write(groups: WriteGroup[]): Promise<boolean[]> {
     const ok = groups.map((g) => {
       const q = this.queues_.get(g.owner) ?? [];
       const replaced = this.markersReplaced(q, g);
-      if (q.length - replaced.size + g.records.length > g.max) {
-        refused += g.records.length;
-        return false;
-      }
+      if (q.length - replaced.size + g.records.length > g.max) return false;
       const kept = replaced.size ? q.filter((r) => !replaced.has(r)) : q;
       for (const r of g.records) insertSorted(kept, { ...r, seq: ++this.seq });
       this.queues_.set(g.owner, kept);
-      stored += g.records.length;
       return true;
     });
-    this.persist(tallied(metrics, { stored, refused }));
     return ok;
   }
 

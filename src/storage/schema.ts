@@ -10,11 +10,15 @@ export interface OfflineDB extends DBSchema {
     value: OfflineRecord;
     indexes: { marker: [string, string]; expireAt: number; ts: number };
   };
-  /** Per-user message counts, kept in the same transaction as the messages. */
-  counts: { key: string; value: { owner: string; count: number } };
+  /**
+   * Per-user message counts, kept in the same transaction as the messages,
+   * and the last `seq` given in that queue (absent on rows of schema 1
+   * databases, which used the global `meta` `seq`).
+   */
+  counts: { key: string; value: { owner: string; count: number; seq?: number } };
   /** Records that could not be read back, moved out of their queue (v2). */
   quarantine: { key: [string, number, number]; value: QuarantinedRecord };
-  /** `seq` (the next tie-break), `metrics` (persisted totals) and `settings` (store configuration). */
+  /** `seq` (the global tie-break of older versions, read only), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launch, newContext, openHarness } from "./browser.ts";
+import { launch, newContext, openHarness, until } from "./browser.ts";
 
 declare global {
   interface Window {
@@ -234,6 +234,45 @@ describe("service worker mode", () => {
     const after = await page.evaluate(async () => (await window.store.queues()).map((q) => `${q.owner}:${q.count}`).sort());
     expect(after).toEqual(before);
     await page.close();
+  });
+});
+
+describe("first visit: the store answers before precaching finishes", () => {
+  it("a worker still installing (one precached file held back) stores and reads, then activates", async () => {
+    const context = await newContext(browser);
+    // The demo's stylesheet is precached but the harness page never loads it: holding it back
+    // holds the worker's install (Chromium routes the worker's fetches through the context).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let heldSeen = false;
+    await context.route(/\/assets\/index-[^/]+\.css$/, async (route) => {
+      heldSeen = true;
+      await held;
+      await route.continue();
+    });
+    try {
+      const page = await openHarness(context);
+      const seen = await page.evaluate(async () => {
+        // Short activation timeout: a store that waited for activation would fail here.
+        const store = await window.harness.createOfflineStore({ prefer: "worker", activationTimeoutMs: 5000, timeoutMs: 20_000 });
+        const [r] = await store.write(["<message type='chat' to='early@localhost'><body>early</body></message>"]);
+        const reg = await navigator.serviceWorker.getRegistration();
+        return { status: r!.status, count: await store.count("early@localhost"), active: reg?.active?.state ?? null, installing: reg?.installing?.state ?? null };
+      });
+      await until(() => heldSeen); // install is indeed held on that file (it may be asked for after the store answered)
+      expect(seen).toEqual({ status: "stored", count: 1, active: null, installing: "installing" });
+      release();
+      const after = await page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        const store = await window.harness.createOfflineStore({ prefer: "worker" });
+        return { active: reg.active?.state, count: await store.count("early@localhost") };
+      });
+      expect(after.count).toBe(1);
+      expect(["activating", "activated"]).toContain(after.active);
+    } finally {
+      release();
+      await context.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseAddress } from "../../core/jid.ts";
+import { address } from "../../core/jid.ts";
 
 /** Version of the mesh wire format; frames of any other version are ignored. */
 export const MESH_VERSION = 1;
@@ -57,7 +57,7 @@ function text(x: unknown, max: number): x is string {
 function jidOk(x: unknown, needResource: boolean): x is string {
   if (typeof x !== "string" || (needResource && !x.includes("/"))) return false;
   try {
-    parseAddress(x);
+    address(x);
     return true;
   } catch {
     return false;

@@ -1,6 +1,6 @@
 import type { Element } from "@xmpp/xml";
 import { InvalidOptionError } from "../../core/errors.ts";
-import { bareJid, parseAddress } from "../../core/jid.ts";
+import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
@@ -144,7 +144,7 @@ export class MeshRelay implements Relay {
     if (this.closed) return { status: "unknown", reason: "closed" };
     if (!this.roster.isAvailable(peer)) return BOUNCED;
     // RFC 6121 §8.5.3.2.1: a message for a resource that is not there goes to the bare JID.
-    const full = parseAddress(el.attrs.to).toString();
+    const full = address(el.attrs.to).full;
     const target = full !== peer && this.roster.hasTab(full) ? full : peer;
     const ref = crypto.randomUUID();
     const outcome = new Promise<SendOutcome>((resolve) => {
@@ -202,7 +202,7 @@ export class MeshRelay implements Relay {
         this.stats.malformed++;
         return;
       }
-      const from = parseAddress(frame.from).toString();
+      const from = address(frame.from).full;
       if (from === this.address) return;
       if (frame.kind === "presence") this.onPresenceFrame(frame, from);
       else if (frame.kind === "message") this.onMessageFrame(frame, from);
@@ -236,8 +236,8 @@ export class MeshRelay implements Relay {
   }
 
   private onMessageFrame(frame: MessageFrame, from: string): void {
-    const to = parseAddress(frame.to);
-    if (to.bare().toString() !== this.self || (to.resource && to.toString() !== this.address)) return;
+    const to = address(frame.to);
+    if (to.bare !== this.self || (to.resource && to.full !== this.address)) return;
     const el = readMessage(frame.stanza, this.maxBytes);
     if (bareJid(el.attrs.to) !== this.self) {
       this.stats.malformed++;
@@ -258,7 +258,7 @@ export class MeshRelay implements Relay {
   }
 
   private onAckFrame(frame: AckFrame, from: string): void {
-    if (parseAddress(frame.to).toString() !== this.address) return;
+    if (address(frame.to).full !== this.address) return;
     const p = this.pending.get(frame.ref);
     if (!p || bareJid(from) !== p.peer || frame.id !== p.id) return;
     this.settle(frame.ref, { status: "delivered" });

@@ -1,0 +1,270 @@
+// The store's figures of issue 11, each against its baseline in the same
+// browser run, rounds interleaved; prints per-round figures and the median
+// ratio with its min-max. Run: node bench/store.mjs <figure> [rounds]
+//   writes   awaited writes and writes fired at once vs Workbox Queue.pushRequest
+//   pop      pop 10,000 vs raw IndexedDB getAll + delete(range)
+//   peers    write throughput with 10,000 distinct peers vs 1 peer
+//   startup  first visit and repeat visit vs raw indexedDB.open
+//   depth    single-write p50 with a queue of 5,000 vs an empty one
+// MODE=page runs our side in page mode (default: worker).
+import { fmt, median, openHarness, openUnlimitedStore, quantile, spread, startBench } from "./lib.mjs";
+
+const FIGURES = { writes, pop, peers, startup, depth };
+const figure = process.argv[2];
+if (!FIGURES[figure]) {
+  console.error(`usage: node bench/store.mjs <${Object.keys(FIGURES).join("|")}> [rounds]`);
+  process.exit(2);
+}
+const ROUNDS = Number(process.argv[3] ?? 5);
+const MODE = process.env.MODE ?? "worker";
+
+const env = await startBench({ workbox: figure === "writes" });
+try {
+  await FIGURES[figure]();
+} finally {
+  await env.close();
+}
+
+/** Prints the rounds' ratios as median (min-max) with the goal. */
+function verdict(label, ratios, goal, higherIsBetter = true) {
+  const m = median(ratios);
+  const met = higherIsBetter ? m >= goal : m <= goal;
+  console.log(`${label}: ${spread(ratios)} (goal ${higherIsBetter ? ">=" : "<="} ${goal}: ${met ? "met" : "NOT met"})`);
+}
+
+async function storePage(context) {
+  const page = await openHarness(context, env.baseUrl);
+  await openUnlimitedStore(page, MODE);
+  return page;
+}
+
+// Awaited: the app waits for each send before the next (one message a call);
+// fired: every call at once. Workbox gets the same stanzas as POST requests.
+async function writes() {
+  const AWAITED = 300;
+  const FIRED = 2000;
+  const context = await env.browser.newContext();
+  const page = await storePage(context);
+  await page.evaluate(async () => (window.wb = await import("/bench/workbox-queue.js")));
+  const run = (who, n, atOnce, round) =>
+    page.evaluate(
+      async ({ who, n, atOnce, round }) => {
+        const msg = (i) =>
+          `<message type='chat' from='alice@localhost/A' to='peer${i % 100}@localhost' id='w${round}-${i}'><body>message ${i}, a typical chat line of some length</body></message>`;
+        let one;
+        if (who === "ours") one = (i) => window.store.write([msg(i)]).then(([r]) => { if (r.status !== "stored") throw new Error(r.status); });
+        else {
+          const q = window.wb.newQueue(`q-${round}-${atOnce}-${Math.random()}`);
+          one = (i) => q.pushRequest({ request: window.wb.requestFor(msg(i)) });
+        }
+        const t0 = performance.now();
+        if (atOnce) await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+        else for (let i = 0; i < n; i++) await one(i);
+        return performance.now() - t0;
+      },
+      { who, n, atOnce, round },
+    );
+  const awaited = [];
+  const fired = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? ["workbox", "ours"] : ["ours", "workbox"];
+    const t = {};
+    for (const who of order) t[`${who}-awaited`] = await run(who, AWAITED, false, r);
+    for (const who of order) t[`${who}-fired`] = await run(who, FIRED, true, r);
+    awaited.push(t["workbox-awaited"] / t["ours-awaited"]);
+    fired.push(t["workbox-fired"] / t["ours-fired"]);
+    console.log(
+      `round ${r + 1}: awaited ${AWAITED}: ours ${fmt(t["ours-awaited"], 0)} ms, Workbox ${fmt(t["workbox-awaited"], 0)} ms, x${fmt(awaited.at(-1), 2)}; ` +
+        `fired ${FIRED}: ours ${fmt(t["ours-fired"], 0)} ms, Workbox ${fmt(t["workbox-fired"], 0)} ms, x${fmt(fired.at(-1), 2)}`,
+    );
+  }
+  verdict("awaited writes, Workbox time / ours", awaited, 1.5);
+  verdict("writes fired at once, Workbox time / ours", fired, 10);
+  await context.close();
+}
+
+// Ours: store.pop of a 10,000 queue (stanzas with their delay, to the page).
+// Raw: the same records, one relaxed readwrite transaction, getAll + delete(range).
+async function pop() {
+  const N = 10_000;
+  const context = await env.browser.newContext();
+  const page = await storePage(context);
+  const ours = (round) =>
+    page.evaluate(
+      async ({ n, round }) => {
+        const to = `pop${round}@localhost`;
+        const body = (i) => `<message type='chat' from='alice@localhost/A' to='${to}' id='p${i}'><body>queued ${i}, a typical chat line of some length</body></message>`;
+        for (let i = 0; i < n; i += 1000) await window.store.write(Array.from({ length: 1000 }, (_, k) => body(i + k)));
+        const t0 = performance.now();
+        const popped = await window.store.pop(to);
+        const ms = performance.now() - t0;
+        if (popped.length !== n) throw new Error(`popped ${popped.length}`);
+        return ms;
+      },
+      { n: N, round },
+    );
+  const raw = () =>
+    page.evaluate(async (n) => {
+      const name = `raw-pop-${Math.random()}`;
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(name, 1);
+        r.onupgradeneeded = () => r.result.createObjectStore("m", { keyPath: ["owner", "ts", "seq"] });
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const done = (tx) => new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+      const owner = "pop@localhost";
+      const fill = db.transaction("m", "readwrite");
+      for (let i = 0; i < n; i++) {
+        fill.objectStore("m").put({ owner, ts: Date.now(), seq: i, id: crypto.randomUUID(), from: "alice@localhost/A", expireAt: null, marker: null,
+          packet: `<message type='chat' from='alice@localhost/A' to='${owner}' id='p${i}'><body>queued ${i}, a typical chat line of some length</body></message>` });
+      }
+      await done(fill);
+      const range = IDBKeyRange.bound([owner, -Infinity, -Infinity], [owner, Infinity, Infinity]);
+      const t0 = performance.now();
+      // relaxed, as our pops are: the same commit cost on both sides.
+      const tx = db.transaction("m", "readwrite", { durability: "relaxed" });
+      const got = await new Promise((res, rej) => { const q = tx.objectStore("m").getAll(range); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); });
+      tx.objectStore("m").delete(range);
+      await done(tx);
+      const ms = performance.now() - t0;
+      if (got.length !== n) throw new Error("raw pop short");
+      db.close();
+      indexedDB.deleteDatabase(name);
+      return ms;
+    }, N);
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let o, b;
+    if (r % 2) [b, o] = [await raw(), await ours(r)];
+    else [o, b] = [await ours(r), await raw()];
+    ratios.push(b / o);
+    console.log(`round ${r + 1}: pop ${N}: ours ${fmt(o, 0)} ms, raw ${fmt(b, 0)} ms, raw/ours ${fmt(b / o, 2)}`);
+  }
+  verdict(`pop ${N} (${MODE} mode), raw time / ours`, ratios, 0.8);
+  await context.close();
+}
+
+// 10,000 single-message writes fired at once, to 10,000 peers or to one.
+async function peers() {
+  const N = 10_000;
+  const context = await env.browser.newContext();
+  const page = await storePage(context);
+  const run = (peers, round) =>
+    page.evaluate(
+      async ({ n, peers, round }) => {
+        const msg = (i) => `<message type='chat' from='alice@localhost/A' to='r${round}p${peers}x${i % peers}@localhost' id='x${i}'><body>message ${i}, a typical chat line of some length</body></message>`;
+        const t0 = performance.now();
+        const rs = await Promise.all(Array.from({ length: n }, (_, i) => window.store.write([msg(i)])));
+        const ms = performance.now() - t0;
+        if (rs.some(([r]) => r.status !== "stored")) throw new Error("a write was not stored");
+        return ms;
+      },
+      { n: N, peers, round },
+    );
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let many, one;
+    if (r % 2) [one, many] = [await run(1, r), await run(N, r)];
+    else [many, one] = [await run(N, r), await run(1, r)];
+    ratios.push(one / many);
+    console.log(`round ${r + 1}: ${N} writes: to ${N} peers ${fmt(many, 0)} ms, to 1 peer ${fmt(one, 0)} ms, throughput ratio ${fmt(one / many, 2)}`);
+  }
+  verdict(`throughput with ${N} peers / with 1 peer`, ratios, 0.8);
+  await context.close();
+}
+
+// Time from the call until the store answered its first request (ours:
+// createOfflineStore + count; raw: indexedDB.open + count), on a first
+// visit (fresh profile) and on a reload of the same tab; the time from
+// navigation start (page load included, the same for both) is shown too.
+async function startup() {
+  const oursReady = (page) =>
+    page.evaluate(async (mode) => {
+      const t0 = performance.now();
+      const store = await window.harness.createOfflineStore({ prefer: mode, timeoutMs: 60_000 });
+      await store.count("nobody@localhost");
+      if (store.mode !== mode) throw new Error(`store in ${store.mode} mode`);
+      return { call: performance.now() - t0, nav: performance.now() };
+    }, MODE);
+  const rawReady = (page) =>
+    page.evaluate(async () => {
+      const t0 = performance.now();
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open("raw-startup", 1);
+        r.onupgradeneeded = () => r.result.createObjectStore("m", { keyPath: ["owner", "ts", "seq"] });
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      await new Promise((res) => { const q = db.transaction("m").objectStore("m").count(); q.onsuccess = res; });
+      return { call: performance.now() - t0, nav: performance.now() };
+    });
+  const visits = async (ready) => {
+    const context = await env.browser.newContext();
+    const page = await openHarness(context, env.baseUrl);
+    const first = await ready(page);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === "true");
+    const repeat = await ready(page);
+    await context.close();
+    return { first, repeat };
+  };
+  const first = [];
+  const repeat = [];
+  const firstNav = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let o, b;
+    if (r % 2) [b, o] = [await visits(rawReady), await visits(oursReady)];
+    else [o, b] = [await visits(oursReady), await visits(rawReady)];
+    first.push(o.first.call / b.first.call);
+    repeat.push(o.repeat.call / b.repeat.call);
+    firstNav.push(o.first.nav / b.first.nav);
+    console.log(
+      `round ${r + 1}: first visit: ours ${fmt(o.first.call, 0)} ms, raw ${fmt(b.first.call, 0)} ms, x${fmt(first.at(-1), 2)} ` +
+        `(from navigation: ${fmt(o.first.nav, 0)} vs ${fmt(b.first.nav, 0)} ms); repeat: ours ${fmt(o.repeat.call, 0)} ms, raw ${fmt(b.repeat.call, 0)} ms, x${fmt(repeat.at(-1), 2)}`,
+    );
+  }
+  verdict("first visit, ours / raw (from the call)", first, 2, false);
+  console.log(`first visit from navigation start, ours / raw: ${spread(firstNav)}`);
+  verdict("repeat visit, ours / raw (from the call)", repeat, 1.2, false);
+}
+
+// p50 of single awaited writes to a peer holding 5,000 vs to an empty peer,
+// in alternating blocks of 25.
+async function depth() {
+  const DEPTH = 5000;
+  const BLOCK = 25;
+  const BLOCKS = 8;
+  const context = await env.browser.newContext();
+  const page = await storePage(context);
+  const ratios = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const { deep, empty } = await page.evaluate(
+      async ({ depth, block, blocks, round }) => {
+        const deepPeer = `deep${round}@localhost`;
+        const msg = (to, i) => `<message type='chat' from='alice@localhost/A' to='${to}' id='d${i}'><body>message ${i}, a typical chat line of some length</body></message>`;
+        for (let i = 0; i < depth; i += 1000) await window.store.write(Array.from({ length: 1000 }, (_, k) => msg(deepPeer, i + k)));
+        const times = { deep: [], empty: [] };
+        for (let b = 0; b < blocks; b++) {
+          const order = b % 2 ? ["empty", "deep"] : ["deep", "empty"];
+          for (const which of order) {
+            const to = which === "deep" ? deepPeer : `empty${round}-${b}@localhost`;
+            for (let i = 0; i < block; i++) {
+              const t0 = performance.now();
+              await window.store.write([msg(to, i)]);
+              times[which].push(performance.now() - t0);
+            }
+          }
+        }
+        await window.store.removeUser(deepPeer);
+        return times;
+      },
+      { depth: DEPTH, block: BLOCK, blocks: BLOCKS, round: r },
+    );
+    const [d, e] = [quantile(deep, 0.5), quantile(empty, 0.5)];
+    ratios.push(d / e);
+    console.log(`round ${r + 1}: single-write p50 at depth ${DEPTH}: ${fmt(d, 2)} ms, at depth 0: ${fmt(e, 2)} ms, ratio ${fmt(d / e, 2)}`);
+  }
+  verdict(`single-write p50, depth ${DEPTH} / depth 0`, ratios, 1.2, false);
+  await context.close();
+}

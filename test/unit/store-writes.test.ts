@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { IDBFactory } from "fake-indexeddb";
+import { openDB } from "idb";
+import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
+import { bodies, chat, makeStore } from "./helpers.ts";
+
+/** Every record of one object store of a database, read with plain idb. */
+async function rows(factory: IDBFactory, name: string, store: string): Promise<unknown[]> {
+  const saved = globalThis.indexedDB;
+  globalThis.indexedDB = factory;
+  try {
+    const db = await openDB(name);
+    const out = await db.getAll(store as never);
+    db.close();
+    return out;
+  } finally {
+    globalThis.indexedDB = saved;
+  }
+}
+
+describe("IndexedDB writes (issue 11)", () => {
+  it("a write touches messages and counts only: metrics reach the store by the flush", async () => {
+    const factory = new IDBFactory();
+    const backend = new IndexedDBBackend({ factory, name: "w" });
+    const record = { owner: "bob@localhost", ts: 1, id: "i1", from: "", expireAt: null, marker: null, packet: "<message/>" };
+    expect(await backend.write([{ owner: "bob@localhost", max: 10, records: [record] }])).toEqual([true]);
+    // Nothing in meta: neither metrics nor a global sequence.
+    expect(await rows(factory, "w", "meta")).toEqual([]);
+    backend.close();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "w" }));
+    await store.write([chat("bob@localhost"), chat("bob@localhost")]);
+    expect((await store.metricsSnapshot()).counters.stored).toBe(2);
+    await store.flushMetrics();
+    const meta = (await rows(factory, "w", "meta")) as Array<{ key: string; value: { counters: { stored: number } } }>;
+    expect(meta.map((m) => m.key)).toEqual(["metrics"]);
+    expect(meta[0]!.value.counters.stored).toBe(2);
+    await store.close();
+  });
+
+  it("refused groups are counted once, in memory, and persisted by the flush", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { access: { max_user_offline_messages: [{ acl: "all", value: 1 }] } });
+    await store.write([chat("bob@localhost")]);
+    expect((await store.write([chat("bob@localhost")]))[0]).toMatchObject({ status: "bounced", reason: "resource-constraint" });
+    await store.close();
+    const reopened = makeStore(new IndexedDBBackend({ factory, name: "r" }));
+    const m = await reopened.metricsSnapshot();
+    expect(m.counters.stored).toBe(1);
+    expect(m.counters.bounced["resource-constraint"]).toBe(1);
+    await reopened.close();
+  });
+
+  it("each queue keeps its own sequence in its count row", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "s" }), { now: () => 1000 });
+    await store.write([chat("bob@localhost", "1"), chat("carol@localhost", "2"), chat("bob@localhost", "3")]);
+    await store.write([chat("bob@localhost", "4")]);
+    expect(await rows(factory, "s", "counts")).toEqual([
+      { owner: "bob@localhost", count: 3, seq: 3 },
+      { owner: "carol@localhost", count: 1, seq: 1 },
+    ]);
+    // One ms for all: the order is the sequence's.
+    expect(bodies(await store.pop("bob@localhost"))).toEqual(["1", "3", "4"]);
+    await store.close();
+  });
+
+  it("a queue of a database written by the global sequence continues above it", async () => {
+    const factory = new IDBFactory();
+    const old = makeStore(new IndexedDBBackend({ factory, name: "l" }), { now: () => 1000 });
+    await old.write([chat("bob@localhost", "old")]);
+    await old.close();
+    // Make it look as schema 1 left it: count row without seq, records numbered by meta "seq".
+    const saved = globalThis.indexedDB;
+    globalThis.indexedDB = factory;
+    const db = await openDB("l");
+    const tx = db.transaction(["messages", "counts", "meta"], "readwrite");
+    const [rec] = (await tx.objectStore("messages").getAll()) as Array<{ owner: string; ts: number; seq: number }>;
+    await tx.objectStore("messages").delete([rec!.owner, rec!.ts, rec!.seq]);
+    await tx.objectStore("messages").put({ ...rec!, seq: 7 });
+    await tx.objectStore("counts").put({ owner: "bob@localhost", count: 1 });
+    await tx.objectStore("meta").put({ key: "seq", value: 7 });
+    await tx.done;
+    db.close();
+    globalThis.indexedDB = saved;
+    const store = makeStore(new IndexedDBBackend({ factory, name: "l" }), { now: () => 1000 });
+    await store.write([chat("bob@localhost", "new")]);
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["old", "new"]);
+    expect((await rows(factory, "l", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 2, seq: 8 });
+    await store.close();
+  });
+
+  it("a key already taken fails the write and replaces nothing (add, not put)", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "c" }), { now: () => 1000 });
+    await store.write([chat("bob@localhost", "first")]);
+    // A count row whose sequence went back: the next key is the one taken.
+    const saved = globalThis.indexedDB;
+    globalThis.indexedDB = factory;
+    const db = await openDB("c");
+    await db.put("counts" as never, { owner: "bob@localhost", count: 1, seq: 0 } as never);
+    db.close();
+    globalThis.indexedDB = saved;
+    await expect(store.write([chat("bob@localhost", "second")])).rejects.toThrow();
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["first"]);
+    await store.close();
+  });
+
+  it("a count row lost (dropped at quota) is rebuilt from the keys: count and sequence above every key", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { now: () => 1000 });
+    await store.write([chat("bob@localhost", "first"), chat("bob@localhost", "second")]);
+    const saved = globalThis.indexedDB;
+    globalThis.indexedDB = factory;
+    const db = await openDB("r");
+    await db.delete("counts" as never, "bob@localhost");
+    db.close();
+    globalThis.indexedDB = saved;
+    expect(await store.count("bob@localhost")).toBe(2);
+    await store.write([chat("bob@localhost", "third")]);
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["first", "second", "third"]);
+    expect((await rows(factory, "r", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 3, seq: 3 });
+    await store.close();
+  });
+});
