@@ -7,4 +7,5 @@
 export { WebRtcRelay, type AttachOptions, type DropReason, type WebRtcOptions, type WebRtcStats } from "./relay.ts";
 export { FrameRefusedError, type RefusedReason } from "./errors.ts";
 export { XmppSignalling, SIGNAL_NS, type SignallingClient } from "./xmpp-signalling.ts";
+export { Redial } from "./redial.ts";
 export { Negotiator, CHANNEL_LABEL, type Signal } from "./negotiator.ts";

@@ -111,6 +111,7 @@ export class WebRtcRelay implements Relay {
   private readonly presence = new Listeners<PresenceChange>();
   private readonly messages = new Listeners<Element, unknown>();
   private readonly errors = new Listeners<FrameRefusedError>();
+  private readonly dropped = new Listeners<{ peer: string; reason: DropReason }>();
   private readonly beat: ReturnType<typeof setInterval>;
   private closed = false;
 
@@ -209,6 +210,11 @@ export class WebRtcRelay implements Relay {
     return this.errors.add(listener);
   }
 
+  /** Each channel dropped, and why (a signaller redials on some: see `Redial`). */
+  onDrop(listener: (drop: { peer: string; reason: DropReason }) => void): () => void {
+    return this.dropped.add(listener);
+  }
+
   /**
    * Sends a message stanza on the peer's newest live channel. Rejects with a
    * typed error for a bad stanza or `to`; resolves `bounced` at once when the
@@ -241,6 +247,7 @@ export class WebRtcRelay implements Relay {
     this.presence.clear();
     this.messages.clear();
     this.errors.clear();
+    this.dropped.clear();
   }
 
   /** The peer's newest live channel, or null. */
@@ -295,7 +302,9 @@ export class WebRtcRelay implements Relay {
       // already closed
     }
     for (const [ref, p] of this.pending) if (p.link === link) this.settle(ref, { status: "unknown", reason: "recipient-left" });
-    if (link.remote && !this.liveLink(link.peer) && !this.closed) this.presence.emit({ peer: link.peer, available: false });
+    if (this.closed) return;
+    if (link.remote && !this.liveLink(link.peer)) this.presence.emit({ peer: link.peer, available: false });
+    this.dropped.emit({ peer: link.peer, reason });
   }
 
   private refuse(link: Link, reason: RefusedReason, message: string): void {

@@ -3,6 +3,7 @@ import { bareJid } from "../../core/jid.ts";
 import { NS } from "../../core/namespaces.ts";
 import { randomId } from "../xmpp/ids.ts";
 import { Negotiator, readSignal, type Signal } from "./negotiator.ts";
+import { Redial } from "./redial.ts";
 import type { WebRtcRelay } from "./relay.ts";
 
 /** Namespace of our signalling element: `<signal xmlns='urn:offline-edge:webrtc:0' sid='…' kind='offer|answer'>SDP</signal>`. */
@@ -23,10 +24,12 @@ export interface SignallingClient {
  * stamps from the authenticated session: the server vouches for who dialed.
  * Offers go to the peer's bare JID (the server routes them to its
  * available resources); answers go back to the full JID that offered.
+ * A channel that breaks is dialed again ({@link Redial}).
  */
 export class XmppSignalling {
   private readonly negotiator: Negotiator;
   private readonly onStanza = (stanza: Element) => this.receive(stanza);
+  private readonly redial: Redial;
 
   constructor(
     private readonly relay: WebRtcRelay,
@@ -34,6 +37,7 @@ export class XmppSignalling {
     rtc: RTCConfiguration = {},
   ) {
     this.negotiator = new Negotiator(relay, (to, signal) => this.carry(to, signal), rtc);
+    this.redial = new Redial(relay, (peer) => void this.connect(peer));
     client.on("stanza", this.onStanza);
   }
 
@@ -46,6 +50,7 @@ export class XmppSignalling {
   /** Stops answering and dialing (channels already open stay with the relay). */
   close(): void {
     this.client.removeListener("stanza", this.onStanza);
+    this.redial.stop();
     this.negotiator.close();
   }
 

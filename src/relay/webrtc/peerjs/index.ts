@@ -7,6 +7,7 @@ import { InvalidOptionError } from "../../../core/errors.ts";
 import { bareJid } from "../../../core/jid.ts";
 import { withTimeout } from "../../../core/timeout.ts";
 import type { WebRtcRelay } from "../relay.ts";
+import { Redial } from "../redial.ts";
 
 const PREFIX = "oe-";
 
@@ -42,15 +43,19 @@ export interface PeerJsOptions extends PeerOptions {
  * Registers our bare JID (as {@link peerIdOf}) on a PeerJS server, attaches
  * every data connection a peer opens to us, and dials peers on `connect`.
  * One registration per bare JID: a second tab of the same user is refused
- * by the server (`unavailable-id`).
+ * by the server (`unavailable-id`). A channel that breaks is dialed again
+ * ({@link Redial}).
  */
 export class PeerJsSignalling {
+  private readonly redial: Redial;
+
   private constructor(
     private readonly relay: WebRtcRelay,
     /** The PeerJS client (for its `error` events, say). */
     readonly peer: Peer,
   ) {
     peer.on("connection", (conn) => this.accept(conn));
+    this.redial = new Redial(relay, (p) => this.connect(p));
   }
 
   /** Connects to the server; resolves once it has taken our id. */
@@ -81,6 +86,7 @@ export class PeerJsSignalling {
 
   /** Leaves the server and closes the connections it made. */
   close(): void {
+    this.redial.stop();
     this.peer.destroy();
   }
 
