@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { UNLIMITED, history, launch, newContext, openHarness, range, until } from "./browser.ts";
+import { UNLIMITED, baseUrl, history, launch, newContext, openHarness, range, until } from "./browser.ts";
 import type { ChatOptions, LeaveAfter, Received } from "./chat-harness.ts";
 
 // Each user in a browser context of their own (separate storage: separate
@@ -196,5 +196,31 @@ describe("WebRTC relay between browser contexts", () => {
     await until(() => got.length === 1);
     expect(got[0]).toMatchObject({ body: "genuine", delay: null });
     expect(got[0]!.from.startsWith(BOB)).toBe(true);
+  });
+
+  it("the demo with ?relay=webrtc: two profiles chat peer to peer; a message for a closed profile waits and arrives when it is back", async () => {
+    const open = async (ctx: BrowserContext, who: string) => {
+      const page = await ctx.newPage();
+      await page.goto(`${baseUrl()}/?relay=webrtc&as=${who}&service=ws://127.0.0.1:${inject("peerPort")}/`);
+      await page.getByRole("navigation", { name: "Contacts" }).waitFor();
+      return page;
+    };
+    const contact = (page: Page, jid: string, presence: string) => page.getByRole("button", { name: new RegExp(`^${jid.replace(".", "\\.")} ${presence}`) });
+    const [ca, cb] = [await context(), await context()];
+    const alice = await open(ca, "alice");
+    let bob = await open(cb, "bob");
+    await contact(alice, "bob@mesh.local", "online").waitFor();
+    await expect(alice.locator(".status-line").textContent()).resolves.toMatch(/relay: webrtc/);
+    await bob.close();
+    await contact(alice, "bob@mesh.local", "offline").waitFor();
+    await contact(alice, "bob@mesh.local", "offline").click();
+    const box = alice.getByRole("textbox", { name: "Message" });
+    await box.fill("while you were away");
+    await box.press("Enter");
+    await alice.getByRole("log").getByText("queued", { exact: true }).waitFor();
+    bob = await open(cb, "bob");
+    await contact(bob, "alice@mesh.local", "online").click();
+    await bob.getByRole("log").getByText("while you were away", { exact: true }).waitFor();
+    await alice.getByRole("log").getByText("delivered", { exact: true }).waitFor();
   });
 });
