@@ -11,7 +11,8 @@ export type OfflineEdgeErrorCode =
   | "invalid-option"
   | "origin-refused"
   | "timeout"
-  | "storage-failed";
+  | "storage-failed"
+  | "refused-frame";
 
 /** Base class of every error offline-edge throws on purpose. */
 export class OfflineEdgeError extends Error {
@@ -76,6 +77,7 @@ const byCode: Record<OfflineEdgeErrorCode, (m: string) => OfflineEdgeError> = {
   "origin-refused": (m) => new OfflineEdgeError("origin-refused", m),
   timeout: (m) => new OfflineEdgeError("timeout", m),
   "storage-failed": (m) => new OfflineEdgeError("storage-failed", m),
+  "refused-frame": (m) => new OfflineEdgeError("refused-frame", m),
 };
 
 /** Rebuilds a typed error from its `toJSON()` form on the other side of a channel. */

@@ -46,10 +46,11 @@ export async function runApp(root: HTMLElement, identity: DemoIdentity): Promise
     session = await openSession(identity, store, (el) => chat.receive(el));
   } catch (e) {
     shell.setStatus([`store: ${store.mode}`, `relay: ${identity.relay}`, "not connected"]);
-    const where = identity.relay === "xmpp" ? `the XMPP server at ${identity.service || "(no service given)"}` : "the local mesh";
+    const where =
+      identity.relay === "xmpp" ? `the XMPP server at ${identity.service || "(no service given)"}` : identity.relay === "webrtc" ? `the PeerJS server at ${identity.service} (npm start runs it)` : "the local mesh";
     const other = h("button", { class: "btn", attrs: { type: "button" } }, "Sign in as someone else");
     other.addEventListener("click", signOut);
-    const mesh = identity.relay === "xmpp" ? h("a", { class: "btn", attrs: { href: "/" } }, "Use the local mesh") : null;
+    const mesh = identity.relay !== "mesh" ? h("a", { class: "btn", attrs: { href: "/" } }, "Use the local mesh") : null;
     shell.showError(`Could not connect to ${where}`, message(e), xmppHints(identity), [reloadButton(), other, ...(mesh ? [mesh] : [])]);
     return;
   }

@@ -6,14 +6,19 @@
  * - `/?relay=xmpp&service=ws://127.0.0.1:PORT/xmpp-websocket&jid=alice@localhost&password=secret`
  *   — a real XMPP server (`npm run relay` prints the ws URL). Without `jid`/`password` the
  *   sign-in view asks for them; the password is never stored.
+ * - `/?relay=webrtc` — peer to peer between browser profiles (or machines) over WebRTC data
+ *   channels, introduced by the PeerJS server `npm start` runs on 127.0.0.1:9000 (`service=`
+ *   another `ws://host:port/`); users are `name@mesh.local` as on the mesh.
  */
 
-export type RelayKind = "mesh" | "xmpp";
+export type RelayKind = "mesh" | "xmpp" | "webrtc";
 
 /** The demo users; `npm run relay` registers them with password "secret". */
 export const DEMO_USERS = ["alice", "bob", "carol"] as const;
 export const MESH_DOMAIN = "mesh.local";
 export const XMPP_DEFAULT_DOMAIN = "localhost";
+/** The PeerJS server `npm start` runs for `?relay=webrtc`. */
+export const PEERJS_DEFAULT_SERVICE = "ws://127.0.0.1:9000/";
 
 export interface DemoSettings {
   relay: RelayKind;
@@ -46,10 +51,10 @@ export function toJid(name: string, domain: string): string {
 
 export function readSettings(url: URL = new URL(location.href)): DemoSettings {
   const p = url.searchParams;
-  const relay: RelayKind = p.get("relay") === "xmpp" ? "xmpp" : "mesh";
+  const relay: RelayKind = p.get("relay") === "xmpp" ? "xmpp" : p.get("relay") === "webrtc" ? "webrtc" : "mesh";
   const jid = p.get("jid") ?? "";
   const as = p.get("as") ?? "";
-  const domain = relay === "mesh" ? MESH_DOMAIN : (jid.split("@")[1] ?? p.get("domain") ?? XMPP_DEFAULT_DOMAIN) || XMPP_DEFAULT_DOMAIN;
+  const domain = relay !== "xmpp" ? MESH_DOMAIN : (jid.split("@")[1] ?? p.get("domain") ?? XMPP_DEFAULT_DOMAIN) || XMPP_DEFAULT_DOMAIN;
   const fromUrl = jid || as ? toJid(jid || as, domain) : null;
   let remembered: string | null = null;
   try {
@@ -57,7 +62,7 @@ export function readSettings(url: URL = new URL(location.href)): DemoSettings {
   } catch {
     // storage blocked: ask every time
   }
-  return { relay, domain, service: p.get("service") ?? "", password: p.get("password") ?? "", self: fromUrl ?? remembered };
+  return { relay, domain, service: p.get("service") ?? (relay === "webrtc" ? PEERJS_DEFAULT_SERVICE : ""), password: p.get("password") ?? "", self: fromUrl ?? remembered };
 }
 
 /** Remembers who this tab is (per relay kind), so a reload skips the sign-in view. */

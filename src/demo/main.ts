@@ -13,7 +13,7 @@ document.getElementById("app")!.replaceWith(root);
 const settings = readSettings();
 
 let identity: DemoIdentity;
-if (settings.self && (settings.relay === "mesh" || (settings.service && settings.password))) {
+if (settings.self && (settings.relay !== "xmpp" || (settings.service && settings.password))) {
   identity = { relay: settings.relay, self: settings.self, domain: settings.domain, service: settings.service, password: settings.password };
 } else {
   identity = await signIn(root, settings);

@@ -36,6 +36,18 @@ export async function openSession(identity: DemoIdentity, store: ClientStore, on
       prepare: async () => null,
     });
   }
+  if (identity.relay === "webrtc") {
+    const w = await import("./webrtc-session.ts");
+    const { relay, signalling } = await w.connectWebRtc(identity);
+    return start(identity, store, relay, onMessage, {
+      label: `webrtc (PeerJS ${identity.service})`,
+      peers: () => relay.peers(),
+      prepare: async (contacts) => {
+        for (const c of contacts) signalling.connect(c);
+        return null;
+      },
+    });
+  }
   const x = await import("./xmpp-session.ts");
   const xmpp = await x.connectXmpp(identity);
   return start(identity, store, xmpp, onMessage, {

@@ -8,10 +8,20 @@ import type { DeliveryStatus } from "../../src/messaging/send/status-book.ts";
 import { MeshRelay } from "../../src/relay/mesh/relay.ts";
 import type { Relay } from "../../src/relay/relay.ts";
 import { createXmppRelay } from "../../src/relay/xmpp/index.ts";
+import { WebRtcRelay, XmppSignalling } from "../../src/relay/webrtc/index.ts";
+import { PeerJsSignalling } from "../../src/relay/webrtc/peerjs/index.ts";
 
 export interface ChatOptions {
   self: string;
-  relay: "mesh" | "xmpp";
+  relay: "mesh" | "xmpp" | "webrtc";
+  /**
+   * WebRTC: how channels are signalled (XMPP via `service`; PeerJS on
+   * 127.0.0.1:`peerPort`; "byo": the test carries offers and answers through
+   * `byo`), and whom to dial at start.
+   */
+  signalling?: "xmpp" | "peerjs" | "byo";
+  peerPort?: number;
+  dial?: string[];
   /** XMPP: ws URL, password. */
   service?: string;
   password?: string;
@@ -55,22 +65,69 @@ function received(el: Element): Received {
   };
 }
 
+const xmppLogin = (o: ChatOptions) =>
+  createXmppRelay({ service: o.service!, domain: "localhost", username: o.self.split("@")[0]!, password: o.password ?? "secret", mechanism: "PLAIN" });
+
+/** A WebRTC relay with its signalling; what to call on leaving. */
+async function webrtc(o: ChatOptions) {
+  const relay = new WebRtcRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 500 });
+  const errors: { name: string; code: string; reason: string; peer: string }[] = [];
+  relay.onError((e) => errors.push({ name: e.name, code: e.code, reason: e.reason, peer: e.peer }));
+  let stop = () => undefined as unknown;
+  if (o.signalling === "peerjs") {
+    const s = await PeerJsSignalling.start(relay, { host: "127.0.0.1", port: o.peerPort, path: "/", config: { iceServers: [] } });
+    for (const p of o.dial ?? []) s.connect(p);
+    stop = () => s.close();
+  } else if (o.signalling === "xmpp") {
+    const xmpp = await xmppLogin(o);
+    const s = new XmppSignalling(relay, xmpp.client, { iceServers: [] });
+    await Promise.all((o.dial ?? []).map((p) => s.connect(p)));
+    stop = () => void xmpp.close();
+  }
+  return { relay, errors, stop, byo: byo(relay) };
+}
+
+/** Bring-your-own signalling as an app would do it: its own RTCPeerConnection, the offer and answer carried by the test. */
+function byo(relay: WebRtcRelay) {
+  const connections = new Map<string, RTCPeerConnection>();
+  const channels = new Map<string, RTCDataChannel>();
+  const gathered = async (c: RTCPeerConnection) => {
+    await c.setLocalDescription();
+    while (c.iceGatheringState !== "complete") await new Promise((r) => c.addEventListener("icegatheringstatechange", r, { once: true }));
+    return c.localDescription!.sdp;
+  };
+  return {
+    channels,
+    async offer(peer: string): Promise<string> {
+      const c = new RTCPeerConnection({ iceServers: [] });
+      connections.set(peer, c);
+      const channel = c.createDataChannel("app");
+      channels.set(peer, channel);
+      relay.attach(peer, channel, { connection: c });
+      return gathered(c);
+    },
+    async answer(peer: string, sdp: string): Promise<string> {
+      const c = new RTCPeerConnection({ iceServers: [] });
+      c.addEventListener("datachannel", (e) => {
+        channels.set(peer, e.channel);
+        relay.attach(peer, e.channel, { connection: c });
+      });
+      await c.setRemoteDescription({ type: "offer", sdp });
+      return gathered(c);
+    },
+    accept: (peer: string, sdp: string) => connections.get(peer)!.setRemoteDescription({ type: "answer", sdp }),
+  };
+}
+
 export async function startChat(o: ChatOptions) {
   const store = await createOfflineStore({ timeoutMs: 30_000, ...o.store });
-  const relay: Relay =
-    o.relay === "mesh"
-      ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 })
-      : await createXmppRelay({
-          service: o.service!,
-          domain: "localhost",
-          username: o.self.split("@")[0]!,
-          password: o.password ?? "secret",
-          mechanism: "PLAIN",
-        });
+  const rtc = o.relay === "webrtc" ? await webrtc(o) : null;
+  const relay: Relay = rtc ? rtc.relay : o.relay === "mesh" ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 }) : await xmppLogin(o);
   const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch, retryMs: 500 } });
   const chat = {
     store,
     relay,
+    rtc,
     messenger,
     received: [] as Received[],
     statuses: [] as DeliveryStatus[],
@@ -99,6 +156,9 @@ export async function startChat(o: ChatOptions) {
     chat.left = true;
     dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false }));
   };
-  addEventListener("pagehide", () => void relay.close());
+  addEventListener("pagehide", () => {
+    void relay.close();
+    rtc?.stop();
+  });
   return chat;
 }

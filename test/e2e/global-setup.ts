@@ -5,12 +5,15 @@ import type { TestProject } from "vitest/node";
 import { build, preview } from "vite";
 import { startProsody } from "../prosody/prosody.mjs";
 import { createXmppRelay } from "../../src/relay/xmpp/index.ts";
+import { spawnPeerServer } from "../../scripts/peer-server.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     xmppWsUrl: string;
     xmppTcpUrl: string;
+    /** Port of the PeerJS signalling server on 127.0.0.1 (WebRTC tests). */
+    peerPort: number;
   }
 }
 
@@ -44,10 +47,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     smacksHibernationSeconds: 2,
   });
   await subscribeEveryone(prosody.tcpUrl);
+  const peerServer = await spawnPeerServer();
   project.provide("baseUrl", `http://127.0.0.1:${address.port}`);
   project.provide("xmppWsUrl", prosody.wsUrl);
   project.provide("xmppTcpUrl", prosody.tcpUrl);
+  project.provide("peerPort", peerServer.port);
   return async () => {
+    await peerServer.close();
     await prosody.stop();
     await new Promise<void>((r) => server.httpServer.close(() => r()));
     rmSync(outDir, { recursive: true, force: true });

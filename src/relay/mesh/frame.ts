@@ -1,6 +1,8 @@
+import type { Element } from "@xmpp/xml";
 import { address } from "../../core/jid.ts";
+import { originIdOf } from "../../core/prepare.ts";
 
-/** Version of the mesh wire format; frames of any other version are ignored. */
+/** Version of the mesh wire format (the local mesh's and the WebRTC relay's); frames of any other version are refused. */
 export const MESH_VERSION = 1;
 
 /** A participant's presence: sent on join, as a heartbeat, and (unavailable) on leaving. */
@@ -39,6 +41,11 @@ export interface AckFrame {
 
 /** Everything that travels on the mesh channel. */
 export type MeshFrame = PresenceFrame | MessageFrame | AckFrame;
+
+/** The id a delivery ack carries: the stanza's XEP-0359 origin-id, else its `id`, else the frame ref. */
+export function stanzaId(el: Element, ref: string): string {
+  return originIdOf(el) || el.attrs.id || ref;
+}
 
 /** Shortest heartbeat interval a peer may announce, in ms (shorter is a flood). */
 export const MIN_INTERVAL = 5;

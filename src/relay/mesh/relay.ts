@@ -3,9 +3,8 @@ import { InvalidOptionError } from "../../core/errors.ts";
 import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
-import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
+import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
 import { MeshRoster, type RosterChange } from "./roster.ts";
-import { originIdOf } from "../../core/prepare.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 
 /** Default name of the BroadcastChannel the mesh runs on. */
@@ -54,11 +53,6 @@ function positive(value: number | undefined, fallback: number, name: string, min
   const v = value ?? fallback;
   if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}.`);
   return v;
-}
-
-/** The id a delivery ack carries: the stanza's XEP-0359 origin-id, else its `id`, else the frame ref. */
-function stanzaId(el: Element, ref: string): string {
-  return originIdOf(el) || el.attrs.id || ref;
 }
 
 /**

@@ -1,0 +1,387 @@
+import type { Element } from "@xmpp/xml";
+import { InvalidOptionError } from "../../core/errors.ts";
+import { bareJid, parseAddress } from "../../core/jid.ts";
+import { Listeners } from "../../core/listeners.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
+import { MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
+import { randomId } from "../xmpp/ids.ts";
+import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
+import { FrameRefusedError, type RefusedReason } from "./errors.ts";
+
+/** Who we are on the WebRTC mesh, and its timings. */
+export interface WebRtcOptions {
+  /** Our bare JID, e.g. `alice@example.org` (a resource given here is used as ours). */
+  self: string;
+  /** Our resource (one per tab). Default: random. */
+  resource?: string;
+  /** Presence heartbeat interval on every channel, in ms. Default 1000. */
+  heartbeatMs?: number;
+  /** A channel counts as dead after this many of the peer's beats are missed. Default 3. */
+  missedBeats?: number;
+  /** How long `send` waits for the recipient's delivery ack before answering `unknown`. Default 5000 ms. */
+  ackTimeoutMs?: number;
+  /** Cap on one stanza, sent or received. Default 256 KiB (Chromium's SCTP message cap is about the same). */
+  maxStanzaBytes?: number;
+}
+
+/** Why a channel stopped counting: its close, ICE failure, missed beats, the peer saying it leaves, or us. */
+export type DropReason = "closed" | "ice-failed" | "missed-heartbeats" | "left" | "detached" | "relay-closed";
+
+/** Counters of what the relay saw, for diagnostics and tests. */
+export interface WebRtcStats {
+  /** Message frames handed to our listeners. */
+  received: number;
+  /** Delivery acks we sent. */
+  acksSent: number;
+  /** Frames refused (each also reported to `onError`). */
+  refused: number;
+  /** Channels dropped, by reason. */
+  drops: Record<DropReason, number>;
+}
+
+/** What `attach` may be told besides the channel. */
+export interface AttachOptions {
+  /** The channel's connection: its ICE failure drops the channel at once rather than after the missed beats. */
+  connection?: RTCPeerConnection;
+  /** Close `connection` when the channel is dropped (the signallers here own theirs). Default false. */
+  closeConnection?: boolean;
+}
+
+/** One data channel to one peer. */
+interface Link {
+  peer: string;
+  channel: RTCDataChannel;
+  connection?: RTCPeerConnection;
+  closeConnection: boolean;
+  /** The full JID of the relay at the other end, from its first presence frame; null until then (not live yet). */
+  remote: string | null;
+  /** When it counts as dead unless another frame comes. */
+  due: number;
+  /** When it turned live; the newest live link of a peer carries our sends. */
+  liveSince: number;
+  off: () => void;
+}
+
+interface Pending {
+  link: Link;
+  id: string;
+  resolve: (o: SendOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable" };
+
+function bounded(value: number | undefined, fallback: number, name: string, min = 1, max = Infinity): number {
+  const v = value ?? fallback;
+  if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}.`);
+  return v;
+}
+
+/**
+ * A {@link Relay} over WebRTC data channels, one or more per peer, however
+ * they were signalled (`attach` takes any open or opening channel; see
+ * `XmppSignalling`, `PeerJsSignalling`). The frames are the local mesh's
+ * (versioned, validated), as JSON. A peer is available while one of its
+ * channels is open and its presence beats arrive; it goes unavailable when
+ * the last one closes, its ICE fails, its beats stop, or it says it leaves.
+ * A message to an unavailable peer bounces at once (the outbox queues it);
+ * one to an available peer is delivered when the peer's relay acks it,
+ * which it does once its app (the inbox) has taken it. A frame whose sender
+ * is not the channel's peer, or that is off-shape, is refused: counted,
+ * reported to `onError` with a {@link FrameRefusedError}, nothing else.
+ *
+ * Call `close()` on `pagehide` so peers see us leave at once.
+ */
+export class WebRtcRelay implements Relay {
+  readonly self: string;
+  /** Our full JID: the `from` of our frames. */
+  readonly address: string;
+  readonly stats: WebRtcStats = {
+    received: 0,
+    acksSent: 0,
+    refused: 0,
+    drops: { closed: 0, "ice-failed": 0, "missed-heartbeats": 0, left: 0, detached: 0, "relay-closed": 0 },
+  };
+  private readonly heartbeatMs: number;
+  private readonly missedBeats: number;
+  private readonly ackTimeoutMs: number;
+  private readonly maxBytes: number;
+  private readonly links = new Set<Link>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly presence = new Listeners<PresenceChange>();
+  private readonly messages = new Listeners<Element, unknown>();
+  private readonly errors = new Listeners<FrameRefusedError>();
+  private readonly dropped = new Listeners<{ peer: string; reason: DropReason }>();
+  private readonly beat: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  constructor(options: WebRtcOptions) {
+    const me = parseAddress(options.self);
+    this.self = me.bare().toString();
+    this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId().slice(0, 8))}`).toString();
+    this.heartbeatMs = bounded(options.heartbeatMs, 1000, "heartbeatMs", MIN_INTERVAL, MAX_INTERVAL);
+    this.missedBeats = bounded(options.missedBeats, 3, "missedBeats");
+    this.ackTimeoutMs = bounded(options.ackTimeoutMs, 5000, "ackTimeoutMs");
+    this.maxBytes = bounded(options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES, "maxStanzaBytes");
+    this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
+  }
+
+  /**
+   * Adds a data channel to `peer` (a JID; its bare JID is used), open or
+   * still opening: bring your own signalling. The peer is available once the
+   * channel is open and the relay at the other end has announced itself on
+   * it. Returns the function that drops the channel again.
+   */
+  attach(peer: string, channel: RTCDataChannel, options: AttachOptions = {}): () => void {
+    const bare = bareJid(peer);
+    if (bare === this.self) throw new InvalidOptionError("A channel to ourselves cannot be attached.");
+    if (this.closed) throw new InvalidOptionError("The relay is closed.");
+    const link: Link = {
+      peer: bare,
+      channel,
+      connection: options.connection,
+      closeConnection: options.closeConnection ?? false,
+      remote: null,
+      due: Infinity,
+      liveSince: 0,
+      off: () => undefined,
+    };
+    const onOpen = () => this.announce(link, true);
+    const onMessage = (e: MessageEvent) => this.receive(link, e.data);
+    const onClose = () => this.drop(link, "closed");
+    const onState = () => {
+      const c = link.connection!;
+      if (c.connectionState === "failed" || c.iceConnectionState === "failed") this.drop(link, "ice-failed");
+      else if (c.connectionState === "closed") this.drop(link, "closed");
+    };
+    channel.addEventListener("open", onOpen);
+    channel.addEventListener("message", onMessage);
+    channel.addEventListener("close", onClose);
+    link.connection?.addEventListener("connectionstatechange", onState);
+    link.connection?.addEventListener("iceconnectionstatechange", onState);
+    link.off = () => {
+      channel.removeEventListener("open", onOpen);
+      channel.removeEventListener("message", onMessage);
+      channel.removeEventListener("close", onClose);
+      link.connection?.removeEventListener("connectionstatechange", onState);
+      link.connection?.removeEventListener("iceconnectionstatechange", onState);
+    };
+    this.links.add(link);
+    if (channel.readyState === "open") this.announce(link, true);
+    else if (channel.readyState !== "connecting") this.drop(link, "closed");
+    return () => this.drop(link, "detached");
+  }
+
+  /** Whether a channel to `peer` is attached and not dropped (live or still opening): a signaller need not dial again. */
+  hasChannel(peer: string): boolean {
+    const bare = bareJid(peer);
+    for (const l of this.links) if (l.peer === bare) return true;
+    return false;
+  }
+
+  isAvailable(peer: string): boolean {
+    try {
+      return this.liveLink(bareJid(peer)) !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bare JIDs available now. */
+  peers(): string[] {
+    return [...new Set([...this.links].filter((l) => l.remote).map((l) => l.peer))];
+  }
+
+  onPresence(listener: (change: PresenceChange) => void): () => void {
+    return this.presence.add(listener);
+  }
+
+  /**
+   * Incoming messages for us. As on the mesh: the delivery ack goes back
+   * once every listener's promise has fulfilled, none if one rejects, and
+   * nothing is acked when no one listens.
+   */
+  onMessage(listener: (stanza: Element) => unknown): () => void {
+    return this.messages.add(listener);
+  }
+
+  /** Refused frames, each as a typed {@link FrameRefusedError}. */
+  onError(listener: (error: FrameRefusedError) => void): () => void {
+    return this.errors.add(listener);
+  }
+
+  /** Each channel dropped, and why (a signaller redials on some: see `Redial`). */
+  onDrop(listener: (drop: { peer: string; reason: DropReason }) => void): () => void {
+    return this.dropped.add(listener);
+  }
+
+  /**
+   * Sends a message stanza on the peer's newest live channel. Rejects with a
+   * typed error for a bad stanza or `to`; resolves `bounced` at once when the
+   * peer is not available, `delivered` on its ack, `unknown` when no ack
+   * comes in time or the channel drops first.
+   */
+  async send(stanza: Element): Promise<SendOutcome> {
+    const el = readMessage(stanza, this.maxBytes);
+    const peer = bareJid(el.attrs.to);
+    if (this.closed) return { status: "unknown", reason: "closed" };
+    const link = this.liveLink(peer);
+    if (!link) return BOUNCED;
+    const ref = randomId();
+    const outcome = new Promise<SendOutcome>((resolve) => {
+      const timer = setTimeout(() => this.settle(ref, { status: "unknown", reason: "timeout" }), this.ackTimeoutMs);
+      this.pending.set(ref, { link, id: stanzaId(el, ref), resolve, timer });
+    });
+    const frame: MessageFrame = { v: MESH_VERSION, kind: "message", from: this.address, to: link.remote!, ref, stanza: el.toString() };
+    if (!this.post(link, frame)) this.settle(ref, { status: "unknown", reason: "send-failed" });
+    return outcome;
+  }
+
+  /** Says we leave on every channel, closes them, answers pending sends `unknown`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const link of this.links) this.announce(link, false);
+    this.closed = true;
+    clearInterval(this.beat);
+    for (const link of [...this.links]) this.drop(link, "relay-closed");
+    this.presence.clear();
+    this.messages.clear();
+    this.errors.clear();
+    this.dropped.clear();
+  }
+
+  /** The peer's newest live channel, or null. */
+  private liveLink(peer: string): Link | null {
+    let best: Link | null = null;
+    for (const l of this.links) {
+      if (l.peer === peer && l.remote && l.channel.readyState === "open" && (!best || l.liveSince > best.liveSince)) best = l;
+    }
+    return best;
+  }
+
+  private announce(link: Link, available: boolean): void {
+    this.post(link, { v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs });
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const link of [...this.links]) {
+      if (link.due < now) this.drop(link, "missed-heartbeats");
+      else if (link.channel.readyState === "open") this.announce(link, true);
+    }
+  }
+
+  /** Puts a frame on a channel; false when the channel would not take it. */
+  private post(link: Link, frame: MeshFrame): boolean {
+    if (this.closed || link.channel.readyState !== "open") return false;
+    try {
+      link.channel.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false; // closing, or over the channel's message size: the beats or the close event tell the rest
+    }
+  }
+
+  private settle(ref: string, outcome: SendOutcome): void {
+    const p = this.pending.get(ref);
+    if (!p) return;
+    this.pending.delete(ref);
+    clearTimeout(p.timer);
+    p.resolve(outcome);
+  }
+
+  /** A channel stops counting: forget it, close it, settle what waited on it, tell of the peer leaving. */
+  private drop(link: Link, reason: DropReason): void {
+    if (!this.links.delete(link)) return;
+    this.stats.drops[reason]++;
+    link.off();
+    try {
+      link.channel.close();
+      if (link.closeConnection) link.connection?.close();
+    } catch {
+      // already closed
+    }
+    for (const [ref, p] of this.pending) if (p.link === link) this.settle(ref, { status: "unknown", reason: "recipient-left" });
+    if (this.closed) return;
+    if (link.remote && !this.liveLink(link.peer)) this.presence.emit({ peer: link.peer, available: false });
+    this.dropped.emit({ peer: link.peer, reason });
+  }
+
+  private refuse(link: Link, reason: RefusedReason, message: string): void {
+    this.stats.refused++;
+    this.errors.emit(new FrameRefusedError(link.peer, reason, message));
+  }
+
+  /** A channel's message handler: validates, dispatches, never throws. */
+  private receive(link: Link, data: unknown): void {
+    if (this.closed || !this.links.has(link)) return;
+    let parsed: unknown;
+    try {
+      // JSON escapes at most multiply a stanza by 6; anything longer is not ours.
+      parsed = typeof data === "string" && data.length <= this.maxBytes * 6 + 1024 ? JSON.parse(data) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const frame = readFrame(parsed, this.maxBytes);
+    if (!frame) return this.refuse(link, "malformed", "not a frame of version " + MESH_VERSION);
+    try {
+      this.dispatch(link, frame);
+    } catch (e) {
+      this.refuse(link, "malformed", e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private dispatch(link: Link, frame: MeshFrame): void {
+    if (bareJid(frame.from) !== link.peer || (link.remote && frame.from !== link.remote)) {
+      return this.refuse(link, "spoofed", `the frame says it is from ${frame.from}`);
+    }
+    if (frame.kind === "presence") return this.onPresenceFrame(link, frame.from, frame.available, frame.interval);
+    if (frame.kind === "ack") {
+      if (frame.to !== this.address) return this.refuse(link, "misaddressed", `ack for ${frame.to}`);
+      const p = this.pending.get(frame.ref);
+      if (p && p.link === link && frame.id === p.id) this.settle(frame.ref, { status: "delivered" });
+      return;
+    }
+    this.onMessageFrame(link, frame);
+  }
+
+  private onPresenceFrame(link: Link, from: string, available: boolean, interval: number): void {
+    if (!available) return this.drop(link, "left");
+    const now = Date.now();
+    link.due = now + interval * this.missedBeats;
+    if (link.remote) return;
+    const wasAvailable = this.liveLink(link.peer) !== null;
+    link.remote = from;
+    link.liveSince = now;
+    // The peer learns of us now rather than at our next beat.
+    this.announce(link, true);
+    if (!wasAvailable) this.presence.emit({ peer: link.peer, available: true });
+  }
+
+  private onMessageFrame(link: Link, frame: MessageFrame): void {
+    const to = parseAddress(frame.to);
+    if (to.bare().toString() !== this.self || (to.resource && frame.to !== this.address)) {
+      return this.refuse(link, "misaddressed", `message for ${frame.to}`);
+    }
+    let el: Element;
+    try {
+      el = readMessage(frame.stanza, this.maxBytes);
+    } catch (e) {
+      return this.refuse(link, "malformed", e instanceof Error ? e.message : String(e));
+    }
+    if (bareJid(el.attrs.to) !== this.self) return this.refuse(link, "misaddressed", `stanza for ${el.attrs.to}`);
+    // The stanza's own `from` is what the app will show: it must be the channel's peer too.
+    if (el.attrs.from && bareJid(el.attrs.from) !== link.peer) return this.refuse(link, "spoofed", `the stanza says it is from ${el.attrs.from}`);
+    el.attrs.from ||= frame.from;
+    if (this.messages.size === 0) return;
+    this.stats.received++;
+    const taken = this.messages.emit(el);
+    const ack: MeshFrame = { v: MESH_VERSION, kind: "ack", from: this.address, to: frame.from, ref: frame.ref, id: stanzaId(el, frame.ref) };
+    void Promise.all(taken).then(
+      () => {
+        if (this.post(link, ack)) this.stats.acksSent++;
+      },
+      () => undefined, // a listener could not take it: no ack, the sender keeps it
+    );
+  }
+}
