@@ -34,7 +34,7 @@ const layering = Object.entries(LAYERS).map(([folder, banned]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "test-results/**", "coverage/**", "reports/**", ".stryker-tmp/**"] },
+  { ignores: ["dist/**", "node_modules/**", "test-results/**", "coverage/**", "reports/**", ".stryker-tmp/**", "test/consumer/*-app/**", "docs/api/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,9 +1,14 @@
 import { createHash } from "node:crypto";
-import { isAbsolute, relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin, ResolvedConfig } from "vite";
 
 const MANIFEST = "self.__WB_MANIFEST";
+/** The package's worker module, as a bare import (dev: Vite pre-bundles it, CommonJS deps included). */
+const PACKAGED = "offline-edge/worker/sw";
+/** Dev only: /sw.js imports this first (an empty precache manifest), then the worker. */
+const DEV_SW = "\0offline-edge:dev-sw";
+const DEV_MANIFEST = "\0offline-edge:dev-manifest";
 
 /** Options of {@link offlineEdge}. */
 export interface OfflineEdgePluginOptions {
@@ -41,7 +46,8 @@ function precacheEntries(bundle: Record<string, { fileName: string; type: string
  * (every emitted file, with a revision where the name has no hash) is
  * injected in place of `self.__WB_MANIFEST` (what workbox-build's
  * injectManifest does); in `vite dev` the same source is served at `/sw.js`
- * as a module worker with an empty manifest. It also defines
+ * as a module worker with an empty manifest (the package's worker
+ * pre-bundled by Vite, so its CommonJS dependencies load too). It also defines
  * `process.env.XMPP_DEBUG` (read by @xmpp/client's debug module) away.
  */
 export function offlineEdge(options: OfflineEdgePluginOptions = {}): Plugin {
@@ -51,7 +57,19 @@ export function offlineEdge(options: OfflineEdgePluginOptions = {}): Plugin {
   const entry = () => resolve(config?.root ?? process.cwd(), options.entry ?? packagedWorker());
   return {
     name: "offline-edge",
-    config: () => ({ define: { "process.env.XMPP_DEBUG": "undefined" } }),
+    config: () => ({
+      define: { "process.env.XMPP_DEBUG": "undefined" },
+      ...(options.entry ? {} : { optimizeDeps: { include: [PACKAGED] } }),
+    }),
+    resolveId(id) {
+      return id === DEV_SW || id === DEV_MANIFEST ? id : null;
+    },
+    load(id) {
+      // The manifest module runs before the worker module (imports evaluate in order).
+      if (id === DEV_MANIFEST) return `${MANIFEST} = [];`;
+      if (id === DEV_SW) return `import ${JSON.stringify(DEV_MANIFEST)};\nimport ${JSON.stringify(options.entry ? entry() : PACKAGED)};\n`;
+      return null;
+    },
     configResolved(resolved) {
       config = resolved;
     },
@@ -64,13 +82,10 @@ export function offlineEdge(options: OfflineEdgePluginOptions = {}): Plugin {
         // Only the path itself (connect strips the mount path: "/" or "/?query" remain).
         if (req.url && !/^\/?(\?|$)/.test(req.url)) return next();
         try {
-          const file = entry();
-          const rel = relative(server.config.root, file);
-          const url = rel.startsWith("..") || isAbsolute(rel) ? `/@fs${file}` : `/${rel.split("\\").join("/")}`;
-          const result = await server.transformRequest(url);
+          const result = await server.transformRequest(DEV_SW);
           res.setHeader("Content-Type", "text/javascript");
           res.setHeader("Service-Worker-Allowed", "/");
-          res.end((result?.code ?? "").replace(MANIFEST, "[]"));
+          res.end(result?.code ?? "");
         } catch (e) {
           next(e);
         }

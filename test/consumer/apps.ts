@@ -54,8 +54,10 @@ export async function serveStatic(folder: string): Promise<{ port: number; close
 }
 
 /** A long-running command (a dev or preview server) until it prints `ready` (a regexp over its output). */
-export async function startServer(cwd: string, cmd: string, args: string[], ready: RegExp): Promise<{ output: string; stop: () => void }> {
-  const child: ChildProcess = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+export async function startServer(cwd: string, cmd: string, args: string[], ready: RegExp): Promise<{ output: string; stop: () => Promise<void> }> {
+  // Its own process group, so stopping it stops what it started too.
+  const child: ChildProcess = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" }, detached: true });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
   let output = "";
   await new Promise<void>((resolveReady, reject) => {
     const onData = (d: Buffer) => {
@@ -66,7 +68,11 @@ export async function startServer(cwd: string, cmd: string, args: string[], read
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}) before ready:\n${output}`)));
   });
-  return { output, stop: () => child.kill() };
+  const stop = async () => {
+    if (child.exitCode === null) process.kill(-child.pid!, "SIGTERM");
+    await exited;
+  };
+  return { output, stop };
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -6,6 +6,7 @@ import { launch } from "../e2e/browser.ts";
 import { installApp, serveStatic, sh } from "./apps.ts";
 
 interface AppWindow {
+  isSecureContext: boolean;
   app: {
     store: { mode: string; write(s: string[]): Promise<Array<{ status: string }>>; pop(o: string): Promise<unknown[]>; count(o: string): Promise<number> };
     chat: { send(s: string): Promise<unknown> };
