@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +52,23 @@ describe("consumer (a): a fresh create-vite vanilla-ts app with the packed tarba
     expect(tsconfig.compilerOptions.strict).toBeUndefined();
     await sh(app.dir, "npx", ["tsc", "-p", "."]);
     await sh(app.dir, "npx", ["tsc", "-p", ".", "--strict"]);
+  });
+
+  it("every ts code block of the packed README compiles as written, strict off and on", async () => {
+    const readme = readFileSync(join(app.dir, "node_modules/offline-edge/README.md"), "utf8");
+    const blocks = [...readme.matchAll(/^( *)```ts\n([\s\S]*?)^\1```$/gm)].map((m) => m[2]!.replace(new RegExp(`^${m[1]}`, "gm"), ""));
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    const dir = join(app.dir, "readme");
+    mkdirSync(dir, { recursive: true });
+    blocks.forEach((code, i) => writeFileSync(join(dir, `block-${i}.ts`), code));
+    // The one package a block names that this app does not install: its signature, as published.
+    writeFileSync(
+      join(dir, "vite-plugin-pwa.d.ts"),
+      `declare module "vite-plugin-pwa" {\n  export function VitePWA(options: { strategies?: "generateSW" | "injectManifest"; srcDir?: string; filename?: string; injectRegister?: false | "auto" | "script" | "inline" }): import("vite").Plugin;\n}\n`,
+    );
+    writeFileSync(join(app.dir, "tsconfig.readme.json"), JSON.stringify({ extends: "./tsconfig.json", include: ["readme"] }));
+    await sh(app.dir, "npx", ["tsc", "-p", "tsconfig.readme.json"]);
+    await sh(app.dir, "npx", ["tsc", "-p", "tsconfig.readme.json", "--strict"]);
   });
 
   it("builds (tsc && vite build) with /sw.js and its precache manifest, and without node:dns warnings", async () => {
