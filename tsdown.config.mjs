@@ -28,14 +28,17 @@ const inlineCss = {
   name: "offline-edge:inline-css",
   resolveId: {
     order: "pre",
+    filter: { id: /\.css\?inline$/ },
     handler(id) {
       // The id must not end in .css, or tsdown's CSS handling takes it.
       return id.endsWith(".css?inline") ? `\0inline-css:${require.resolve(id.slice(0, -"?inline".length))}.js` : null;
     },
   },
-  load(id) {
-    if (!id.startsWith("\0inline-css:")) return null;
-    return `export default ${JSON.stringify(readFileSync(id.slice("\0inline-css:".length, -".js".length), "utf8"))};`;
+  load: {
+    filter: { id: /^\0inline-css:/ },
+    handler(id) {
+      return `export default ${JSON.stringify(readFileSync(id.slice("\0inline-css:".length, -".js".length), "utf8"))};`;
+    },
   },
 };
 

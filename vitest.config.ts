@@ -25,6 +25,8 @@ export default defineConfig({
           name: "consumer",
           include: ["test/consumer/**/*.consumer.ts"],
           globalSetup: ["test/consumer/global-setup.ts"],
+          // After the unit and browser tests (group 0): installs and builds would only slow their timings.
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -9,6 +9,12 @@ const PACKAGED = "offline-edge/worker/sw";
 /** Dev only: /sw.js imports this first (an empty precache manifest), then the worker. */
 const DEV_SW = "\0offline-edge:dev-sw";
 const DEV_MANIFEST = "\0offline-edge:dev-manifest";
+/**
+ * @xmpp/resolve's `browser` field empties "./lib/dns" but it imports
+ * "./lib/dns.js", so browser builds pull `node:dns` (and Vite warns): in a
+ * browser build that module is the empty one its authors meant.
+ */
+const NO_DNS = "\0offline-edge:no-dns";
 
 /** Options of {@link offlineEdge}. */
 export interface OfflineEdgePluginOptions {
@@ -47,7 +53,8 @@ function precacheEntries(bundle: Record<string, { fileName: string; type: string
  * injected in place of `self.__WB_MANIFEST` (what workbox-build's
  * injectManifest does); in `vite dev` the same source is served at `/sw.js`
  * as a module worker with an empty manifest (the package's worker
- * pre-bundled by Vite, so its CommonJS dependencies load too). It also defines
+ * pre-bundled by Vite, so its CommonJS dependencies load too). It also
+ * keeps `node:dns` (from @xmpp/resolve) out of browser builds. It also defines
  * `process.env.XMPP_DEBUG` (read by @xmpp/client's debug module) away.
  */
 export function offlineEdge(options: OfflineEdgePluginOptions = {}): Plugin {
@@ -61,10 +68,16 @@ export function offlineEdge(options: OfflineEdgePluginOptions = {}): Plugin {
       define: { "process.env.XMPP_DEBUG": "undefined" },
       ...(options.entry ? {} : { optimizeDeps: { include: [PACKAGED] } }),
     }),
-    resolveId(id) {
-      return id === DEV_SW || id === DEV_MANIFEST ? id : null;
+    resolveId: {
+      order: "pre",
+      handler(id, importer, opts) {
+        if (id === DEV_SW || id === DEV_MANIFEST) return id;
+        if (id === "./lib/dns.js" && !opts?.ssr && importer && /[\\/]@xmpp[\\/]resolve[\\/]/.test(importer)) return NO_DNS;
+        return null;
+      },
     },
     load(id) {
+      if (id === NO_DNS) return "export const resolve = undefined, lookup = undefined;"; // @xmpp/resolve tests `dns.resolve` before use
       // The manifest module runs before the worker module (imports evaluate in order).
       if (id === DEV_MANIFEST) return `${MANIFEST} = [];`;
       if (id === DEV_SW) return `import ${JSON.stringify(DEV_MANIFEST)};\nimport ${JSON.stringify(options.entry ? entry() : PACKAGED)};\n`;
