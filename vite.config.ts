@@ -1,14 +1,13 @@
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
-import { serviceWorker } from "./scripts/vite-plugin-sw.ts";
+import { offlineEdge } from "./src/vite/index.ts";
 
 const root = import.meta.dirname;
 
-// One build: the demo page, the browser-test harness page and the service worker (/sw.js).
+// One build: the demo page, the browser-test harness page and the service worker
+// (/sw.js, from its source here, by the package's own Vite plugin).
 export default defineConfig({
-  plugins: [serviceWorker()],
-  // @xmpp/debug reads process.env.XMPP_DEBUG, which browsers do not have.
-  define: { "process.env.XMPP_DEBUG": "undefined" },
+  plugins: [offlineEdge({ entry: "src/worker/sw.ts" })],
   build: {
     target: "es2022",
     sourcemap: true,
@@ -16,7 +15,6 @@ export default defineConfig({
       input: {
         index: resolve(root, "index.html"),
         harness: resolve(root, "test/e2e/harness.html"),
-        sw: resolve(root, "src/worker/sw.ts"),
       },
     },
   },

@@ -1,8 +1,6 @@
 import { Workbox, messageSW } from "workbox-window";
 import { OfflineEdgeError } from "../core/errors.ts";
-import { IndexedDBBackend } from "../storage/indexeddb.ts";
 import type { StoreConfig } from "../protocol/config.ts";
-import { StoreHost } from "../protocol/host.ts";
 import type { Reply } from "../protocol/request.ts";
 import { withTimeout } from "../core/timeout.ts";
 import { ClientStore, type Transport } from "./client-store.ts";
@@ -23,6 +21,9 @@ export interface CreateOfflineStoreOptions {
 }
 
 async function workerTransport(o: CreateOfflineStoreOptions): Promise<Transport> {
+  if (!globalThis.isSecureContext) {
+    throw new OfflineEdgeError("storage-failed", `${location.origin} is not a secure context (service workers need https or localhost).`);
+  }
   if (!("serviceWorker" in navigator) || !navigator.serviceWorker) {
     throw new OfflineEdgeError("storage-failed", "Service workers are not available here.");
   }
@@ -41,11 +42,14 @@ async function workerTransport(o: CreateOfflineStoreOptions): Promise<Transport>
   };
 }
 
-function pageStore(o: CreateOfflineStoreOptions): ClientStore {
-  const host = new StoreHost(new IndexedDBBackend({ name: o.dbName }));
-  // structuredClone: the page host sees copies, as the worker would.
-  const transport: Transport = (req) => host.handle(structuredClone(req));
-  return new ClientStore("page", transport, () => host.close());
+/** Page mode, loaded on demand: a page whose worker serves never downloads the store itself. */
+async function pageStore(o: CreateOfflineStoreOptions): Promise<ClientStore> {
+  const { pageStore: open } = await import("./page.ts");
+  return open(o.dbName);
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -53,17 +57,21 @@ function pageStore(o: CreateOfflineStoreOptions): ClientStore {
  * shared by every tab when one can serve (registered with workbox-window),
  * else run in this page with the same API (`store.mode` says which). Tabs
  * in page mode share the same IndexedDB database, so limits stay exact.
+ * When `prefer: "auto"` falls back to page mode, one console warning says
+ * why (registration failed and how, no service worker support, insecure
+ * context).
  */
 export async function createOfflineStore(options: CreateOfflineStoreOptions = {}): Promise<ClientStore> {
   const prefer = options.prefer ?? "auto";
   let store: ClientStore;
-  if (prefer === "page") store = pageStore(options);
+  if (prefer === "page") store = await pageStore(options);
   else {
     try {
       store = new ClientStore("worker", await workerTransport(options));
     } catch (e) {
       if (prefer === "worker") throw e;
-      store = pageStore(options);
+      console.warn(`offline-edge: the store runs in this page (page mode), not in the service worker ${options.swUrl ?? "/sw.js"}: ${reason(e)}`);
+      store = await pageStore(options);
     }
   }
   if (options.config) await store.configure(options.config);

@@ -4,6 +4,7 @@ import { NS } from "./namespaces.ts";
 import { decide, type DropReason, type PolicyOptions } from "./policy.ts";
 import type { NewRecord } from "./record.ts";
 import { cloneElement, readMessage, serialise } from "./stanza.ts";
+import { randomId } from "./id.ts";
 import { expiryOf, takeDelay } from "./time.ts";
 
 /** A message read, checked and judged, ready to store or to answer. */
@@ -23,7 +24,7 @@ export function originIdOf(el: Element): string | undefined {
 export function ensureOriginId(el: Element): string {
   const existing = originIdOf(el);
   if (existing) return existing;
-  const id = crypto.randomUUID();
+  const id = randomId();
   el.append(xml("origin-id", { xmlns: NS.sid, id }));
   return id;
 }

@@ -1,7 +1,7 @@
 // Chat stanzas in and out: building them with @xmpp/xml (which escapes text),
 // and reading what the app shows from them.
 import { xml, type Element } from "@xmpp/xml";
-import { bareJid, NS, parseElement } from "../index.ts";
+import { bareJid, NS, parseElement, randomId } from "../index.ts";
 
 /** A chat message with our own XEP-0359 origin-id, so its states can be matched before `send` resolves. */
 export function chatMessage(to: string, body: string, id: string): Element {
@@ -28,7 +28,7 @@ export function readIncoming(el: Element): IncomingChat | null {
   } catch {
     return null;
   }
-  const id = el.getChild("origin-id", NS.sid)?.attrs.id || el.attrs.id || crypto.randomUUID();
+  const id = el.getChild("origin-id", NS.sid)?.attrs.id || el.attrs.id || randomId();
   const stamp = el.getChild("delay", NS.delay)?.attrs.stamp ?? null;
   return { id, from, body, stamp };
 }

@@ -1,6 +1,6 @@
 // Keeps what the history says about sent messages in step with the
 // messenger and the store (which every tab shares), and tracks queue depths.
-import type { OfflineStoreApi, StoreEvent } from "../index.ts";
+import { randomId, type OfflineStoreApi, type StoreEvent } from "../index.ts";
 import type { History } from "./history.ts";
 import type { Session } from "./session.ts";
 import { bounceText, chatMessage } from "./stanza.ts";
@@ -39,7 +39,7 @@ export class DeliverySync {
   async send(peer: string, body: string): Promise<void> {
     const messenger = this.session?.messenger;
     if (!messenger) return;
-    const id = crypto.randomUUID();
+    const id = randomId();
     this.history.addOutgoing(peer, id, body);
     try {
       const s = await messenger.send(chatMessage(peer, body, id));

@@ -2,7 +2,7 @@
 // out of the mesh demo's first load).
 import type { Element } from "@xmpp/xml";
 import { xml } from "@xmpp/xml";
-import { bareJid } from "../index.ts";
+import { bareJid, randomId } from "../index.ts";
 import { createXmppRelay, type XmppRelay } from "../relay/xmpp/index.ts";
 import type { DemoIdentity } from "./config.ts";
 
@@ -15,7 +15,7 @@ export function connectXmpp(id: DemoIdentity): Promise<XmppRelay> {
     username,
     password: id.password,
     mechanism: "PLAIN",
-    resource: `demo-${crypto.randomUUID().slice(0, 6)}`,
+    resource: `demo-${randomId(6)}`,
   });
 }
 
@@ -46,7 +46,7 @@ export async function subscribeContacts(relay: XmppRelay, contacts: string[]): P
     }
   });
   // Roster pushes go only to "interested" resources, those that asked for the roster (RFC 6121 §2.1.6).
-  await relay.client.send(xml("iq", { type: "get", id: `roster-${crypto.randomUUID()}` }, xml("query", { xmlns: "jabber:iq:roster" })));
+  await relay.client.send(xml("iq", { type: "get", id: `roster-${randomId()}` }, xml("query", { xmlns: "jabber:iq:roster" })));
   for (const c of contacts) await relay.subscribe(c);
   await relay.probe(...contacts);
   return `XMPP presence: subscriptions with ${contacts.join(" and ")} are pre-approved and requested at each sign-in. A contact shows online once they have signed in here too.`;

@@ -3,7 +3,7 @@ import { createServer, type ViteDevServer } from "vite";
 import type { Browser } from "playwright-core";
 import { launch } from "./browser.ts";
 
-// `vite dev` serves the same service worker at /sw.js (scripts/vite-plugin-sw.ts):
+// `vite dev` serves the same service worker at /sw.js (src/vite/plugin.ts, the package's offline-edge/vite):
 // the store runs in worker mode there too.
 let server: ViteDevServer;
 let browser: Browser;

@@ -1,5 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { HandedJournal, defaultJournalStorage, type JournalStorage } from "./handed-journal.ts";
+import { randomId } from "../../core/id.ts";
 import { DEFAULT_MAX_WAIT_MS, SeenIdsClosedError, type SeenIds, type SeenIdsOptions } from "./claims.ts";
 
 interface SeenDB extends DBSchema {
@@ -71,7 +72,7 @@ export class IdbSeenIds implements SeenIds {
   private readonly sinceTrim = new Map<string, number>();
   private pending: Claim[] = [];
   private running = false;
-  private readonly holder = crypto.randomUUID();
+  private readonly holder = randomId();
   private closed = false;
   private writes: Promise<void> = Promise.resolve();
   private releaseHolder: () => void = () => undefined;

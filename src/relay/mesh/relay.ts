@@ -3,6 +3,7 @@ import { InvalidOptionError } from "../../core/errors.ts";
 import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { randomId } from "../../core/id.ts";
 import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
 import { MeshRoster, type RosterChange } from "./roster.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
@@ -86,7 +87,7 @@ export class MeshRelay implements Relay {
   constructor(options: MeshOptions) {
     const me = parseAddress(options.self);
     this.self = me.bare().toString();
-    this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || crypto.randomUUID().slice(0, 8))}`).toString();
+    this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId(8))}`).toString();
     this.heartbeatMs = positive(options.heartbeatMs, 1000, "heartbeatMs", MIN_INTERVAL, MAX_INTERVAL);
     this.roster = new MeshRoster(positive(options.missedBeats, 3, "missedBeats"));
     this.ackTimeoutMs = positive(options.ackTimeoutMs, 5000, "ackTimeoutMs");
@@ -140,7 +141,7 @@ export class MeshRelay implements Relay {
     // RFC 6121 §8.5.3.2.1: a message for a resource that is not there goes to the bare JID.
     const full = address(el.attrs.to).full;
     const target = full !== peer && this.roster.hasTab(full) ? full : peer;
-    const ref = crypto.randomUUID();
+    const ref = randomId();
     const outcome = new Promise<SendOutcome>((resolve) => {
       const timer = setTimeout(() => this.settle(ref, { status: "unknown", reason: "timeout" }), this.ackTimeoutMs);
       this.pending.set(ref, { peer, target, id: stanzaId(el, ref), resolve, timer });

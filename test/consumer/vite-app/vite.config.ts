@@ -1,0 +1,4 @@
+import { defineConfig } from "vite";
+import { offlineEdge } from "offline-edge/vite";
+
+export default defineConfig({ plugins: [offlineEdge()] });
