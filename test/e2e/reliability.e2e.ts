@@ -250,7 +250,7 @@ describe("the browser is killed (SIGKILL) in the middle of a burst of writes", (
   }
 
   // Limit, seen by breaking the code: with writes told `stored` before their transaction commits
-  // (IndexedDBBackend.write not awaiting tx.done) this test still passes, 3 runs of 3: the commit
+  // (IndexedDBBackend.write not awaiting tx.done) this test still passed in each of 3 variants tried: the commit
   // reaches the disk before the acknowledgement reaches Node and the kill. It guards against losses
   // that outlast that round trip (a lost commit, a counter kept apart from its rows, a broken reopen).
   it("every write the page was told is stored is there after a restart, and counters equal rows", async () => {
