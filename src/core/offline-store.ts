@@ -279,8 +279,14 @@ export class OfflineStore {
     return n;
   }
 
+  /**
+   * Deletes messages older than `days` days. Like MongooseIM's admin API,
+   * a day count below 1 is refused (0 would delete every message).
+   */
   async removeOlderThan(days: number): Promise<number> {
-    if (!(days >= 0)) throw new InvalidRequestError("days must be a number >= 0.");
+    if (typeof days !== "number" || !(days >= 1) || !Number.isFinite(days)) {
+      throw new InvalidRequestError(`removeOlderThan takes a number of days >= 1 (got ${String(days)}).`);
+    }
     const n = await this.options.backend.removeOlderThan(this.now() - days * DAY_MS);
     if (n) this.events.emit({ type: "removed", owner: null, count: n });
     return n;
