@@ -2,6 +2,7 @@
 export * from "./access.ts";
 export * from "./backend.ts";
 export * from "./bounce.ts";
+export * from "./dead-letter.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./histogram.ts";

@@ -1,6 +1,7 @@
 import { AccessPolicy, type AccessRules, type AclTable } from "./access.ts";
 import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup } from "./backend.ts";
 import { bounce, type BounceReason } from "./bounce.ts";
+import type { DeadLetter, StanzaErrorData } from "./dead-letter.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
@@ -196,17 +197,20 @@ export class OfflineStore {
     return this.read(bareJid(owner), limit, true);
   }
 
-  /** Like pop, without deleting: for at-least-once drains that `ack` after delivery. */
-  async peek(owner: string, limit?: number): Promise<PoppedMessage[]> {
-    return this.read(bareJid(owner), limit, false);
+  /**
+   * Like pop, without deleting: for at-least-once drains that `ack` after
+   * delivery. `after` starts past that key (what a windowed drain has in flight).
+   */
+  async peek(owner: string, limit?: number, after?: RecordKey): Promise<PoppedMessage[]> {
+    return this.read(bareJid(owner), limit, false, after);
   }
 
-  private async read(owner: string, limit: number | undefined, remove: boolean): Promise<PoppedMessage[]> {
+  private async read(owner: string, limit: number | undefined, remove: boolean, after?: RecordKey): Promise<PoppedMessage[]> {
     const now = this.now();
     const started = performance.now();
     const result = remove
       ? await this.withDelta((delta) => this.options.backend.read(owner, { now, limit, remove }, delta))
-      : await this.options.backend.read(owner, { now, limit, remove });
+      : await this.options.backend.read(owner, { now, limit, remove, ...(after && { after }) });
     if (remove) this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
     // A peek skips expired messages; purge them so they do not sit in the queue and its count.
     else if (result.expired > 0) void this.removeExpired().catch(() => undefined);
@@ -250,6 +254,41 @@ export class OfflineStore {
     this.metrics.count("requeued", ids.length);
     this.events.emit({ type: "requeued", owner: bare, ids });
     this.scheduleMetricsFlush();
+  }
+
+  /**
+   * Sets a message the relay refused for good aside: out of its queue (so
+   * it no longer blocks what is behind it) into the dead letters, and tells
+   * every tab (`failed`, with the error). Resolves with whether it was there.
+   */
+  async bury(owner: string, key: RecordKey, error: StanzaErrorData): Promise<boolean> {
+    const bare = bareJid(owner);
+    if (key[0] !== bare) throw new InvalidRequestError("The key is not in that queue.");
+    const id = await this.options.backend.bury(key, error, this.now());
+    if (id === null) return false;
+    this.events.emit({ type: "failed", owner: bare, ids: [id], error });
+    return true;
+  }
+
+  /** Dead letters, oldest first: one recipient's, or everyone's. */
+  deadLetters(owner?: string): Promise<DeadLetter[]> {
+    return this.options.backend.deadLetters(owner === undefined ? undefined : bareJid(owner));
+  }
+
+  /** Puts dead letters back into their places in the queue (to be drained again); resolves with how many. */
+  async retryDead(owner: string, keys: RecordKey[]): Promise<number> {
+    const bare = bareJid(owner);
+    const ids = await this.options.backend.revive(keys.filter((k) => k[0] === bare));
+    if (ids.length) this.events.emit({ type: "revived", owner: bare, ids });
+    return ids.length;
+  }
+
+  /** Deletes dead letters for good; resolves with how many. */
+  async discardDead(owner: string, keys: RecordKey[]): Promise<number> {
+    const bare = bareJid(owner);
+    const ids = await this.options.backend.discard(keys.filter((k) => k[0] === bare));
+    if (ids.length) this.events.emit({ type: "discarded", owner: bare, ids });
+    return ids.length;
   }
 
   count(owner: string): Promise<number> {

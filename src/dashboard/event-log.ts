@@ -22,6 +22,9 @@ const LABELS: Record<string, string> = {
   dropped: "Dropped",
   popped: "Drained",
   requeued: "Re-queued",
+  failed: "Failed",
+  revived: "Retried",
+  discarded: "Discarded",
   expired: "Expired",
   removed: "Removed",
 };

@@ -1,6 +1,7 @@
 import { openDB, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
+import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import type { OfflineRecord, RecordKey } from "../core/record.ts";
 import { SCHEMA_VERSION, upgrade, type OfflineDB } from "./schema.ts";
 
@@ -135,7 +136,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const limit = o.limit ?? Infinity;
     const records: OfflineRecord[] = [];
     let expired = 0;
-    let after: RecordKey | undefined;
+    let after: RecordKey | undefined = o.after;
     // Cursor batches: memory grows with what is returned, not with queue length.
     while (records.length < limit) {
       const page = await store.getAll(queueRange(owner, after), this.batch);
@@ -227,6 +228,51 @@ export class IndexedDBBackend implements OfflineBackend {
     await this.addMetrics(tx, metricsFor(keys.length));
     await tx.done;
     return keys.length;
+  }
+
+  async bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null> {
+    const tx = (await this.db()).transaction(["messages", "counts", "dead"], "readwrite");
+    const record = await tx.objectStore("messages").get(key);
+    if (record) {
+      void tx.objectStore("messages").delete(key);
+      void tx.objectStore("dead").put({ key, record, error: { ...error }, failedAt });
+      const counts = tx.objectStore("counts");
+      const c = ((await counts.get(key[0]))?.count ?? 0) - 1;
+      void (c > 0 ? counts.put({ owner: key[0], count: c }) : counts.delete(key[0]));
+    }
+    await tx.done;
+    return record?.id ?? null;
+  }
+
+  async deadLetters(owner?: string): Promise<DeadLetter[]> {
+    const rows = await (await this.db()).getAll("dead", owner === undefined ? undefined : queueRange(owner));
+    return rows.map(({ record, error, failedAt }) => ({ record, error, failedAt }));
+  }
+
+  async revive(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys, true);
+  }
+
+  async discard(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys, false);
+  }
+
+  private async takeDead(keys: RecordKey[], back: boolean): Promise<string[]> {
+    const tx = (await this.db()).transaction(["messages", "counts", "dead"], "readwrite");
+    const dead = tx.objectStore("dead");
+    const unique = [...new Map(keys.map((k) => [k.join("\u0000"), k])).values()];
+    const rows = (await Promise.all(unique.map((k) => dead.get(k)))).filter((r) => r !== undefined);
+    const perOwner = new Map<string, number>();
+    for (const row of rows) {
+      void dead.delete(row.key);
+      if (!back) continue;
+      void tx.objectStore("messages").put(row.record);
+      perOwner.set(row.record.owner, (perOwner.get(row.record.owner) ?? 0) + 1);
+    }
+    const counts = tx.objectStore("counts");
+    for (const [owner, n] of perOwner) void counts.put({ owner, count: ((await counts.get(owner))?.count ?? 0) + n });
+    await tx.done;
+    return rows.map((r) => r.record.id);
   }
 
   async loadMetrics(): Promise<MetricsSnapshot> {

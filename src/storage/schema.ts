@@ -1,5 +1,6 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import type { MetricsSnapshot } from "../core/metrics.ts";
+import type { DeadLetter } from "../core/dead-letter.ts";
 import type { OfflineRecord } from "../core/record.ts";
 
 /** Typed IndexedDB schema of the offline store. */
@@ -12,6 +13,8 @@ export interface OfflineDB extends DBSchema {
   };
   /** Per-user message counts, kept in the same transaction as the messages. */
   counts: { key: string; value: { owner: string; count: number } };
+  /** Messages the relay refused for good, keyed like `messages` (see core/dead-letter.ts). */
+  dead: { key: [string, number, number]; value: DeadLetter & { key: [string, number, number] } };
   /** `seq` (the next tie-break), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
@@ -32,6 +35,10 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
     messages.createIndex("ts", "ts");
     db.createObjectStore("counts", { keyPath: "owner" });
     db.createObjectStore("meta", { keyPath: "key" });
+  },
+  // v2: dead letters, keyed by their queue key.
+  (db) => {
+    db.createObjectStore("dead", { keyPath: "key" });
   },
 ];
 
