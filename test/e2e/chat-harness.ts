@@ -62,8 +62,7 @@ export async function startChat(o: ChatOptions) {
       ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 })
       : await createXmppRelay({
           service: o.service!,
-          domain: "localhost",
-          username: o.self.split("@")[0]!,
+          jid: o.self,
           password: o.password ?? "secret",
           mechanism: "PLAIN",
         });
