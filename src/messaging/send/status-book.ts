@@ -1,13 +1,12 @@
+import type { StanzaErrorData } from "../../core/dead-letter.ts";
 import { Listeners } from "../../core/listeners.ts";
 
 /**
- * Where one message to one recipient stands, as the app sees it:
- * `sent` handed to the relay, fate pending; `queued` in the offline store,
- * to go out when the peer's presence appears; `delivered` the peer took it;
- * `bounced` nobody has it (the store refused it, e.g. its queue is full);
- * `dropped` the store's policy keeps no such message (e.g. a headline).
+ * Where one message to one recipient stands, as the app sees it. The state
+ * table (what each state means, what it can change to) is in
+ * src/messaging/README.md.
  */
-export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped";
+export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped" | "failed" | "unknown";
 
 /** One message's state for one recipient. */
 export interface DeliveryStatus {
@@ -20,6 +19,8 @@ export interface DeliveryStatus {
   reason?: string;
   /** When bounced: the error reply for the sender, as XML, when the store gave one; else the failure's message. */
   error?: string;
+  /** When the relay refused it (`failed`, or a direct send bounced): the stanza error as data. */
+  stanzaError?: StanzaErrorData;
 }
 
 const MAX_DONE = 10_000;
@@ -51,10 +52,10 @@ export class DeliveryBook {
     return undefined;
   }
 
-  /** Records and tells a new state; a message already delivered or bounced stays so. */
+  /** Records and tells a new state; a message already delivered or bounced stays so; the same state is told once. */
   set(status: DeliveryStatus): void {
     const key = keyOf(status.id, status.to);
-    if (this.done.has(key)) return;
+    if (this.done.has(key) || this.states.get(key)?.state === status.state) return;
     if (FINAL.has(status.state)) this.finish(key);
     else this.states.set(key, status);
     this.all.emit(status);
@@ -72,11 +73,18 @@ export class DeliveryBook {
     this.done.delete(keyOf(id, to));
   }
 
-  /** The drain (or a store pop) delivered these ids to `to`. */
+  /**
+   * The drain (or a store pop, in any tab) delivered these ids to `to`:
+   * told for every id, known here or not (queued before a reload, or by
+   * another tab), so that `onStatus` alone follows every message.
+   */
   delivered(ids: readonly string[], to: string): void {
-    for (const id of ids) {
-      if (this.states.has(keyOf(id, to)) || this.byId.has(id)) this.set({ id, to, state: "delivered" });
-    }
+    for (const id of ids) this.set({ id, to, state: "delivered" });
+  }
+
+  /** Moves known messages in state `from` to `state` (e.g. `unknown` → `queued` when the store says it has them). */
+  ifIn(from: DeliveryState, ids: readonly string[], to: string, state: DeliveryState): void {
+    for (const id of ids) if (this.states.get(keyOf(id, to))?.state === from) this.set({ id, to, state });
   }
 
   subscribe(listener: (status: DeliveryStatus) => void): () => void {
