@@ -36,7 +36,7 @@ function checkNumber(name: string, value: number, min: number): number {
 
 /**
  * A {@link Relay} over an `@xmpp/client` 0.14 connection. See
- * `src/relay/xmpp.ts` for what it needs from the server and the roster,
+ * `src/relay/xmpp/README.md` for what it needs from the server and the roster,
  * and for the delivery rule.
  *
  * `new XmppRelay(client)` plugs into a client the embedder already runs:
