@@ -16,8 +16,8 @@ const BOB = "bob@localhost";
 const NS_RECEIPTS = "urn:xmpp:receipts";
 const NS_DISCO = "http://jabber.org/protocol/disco#info";
 const NS_SID = "urn:xmpp:sid:0";
-/** The drain's default window (2 × batch of 200): the most a receiver without dedupe can see twice after a sender dies. */
-const WINDOW = 400;
+/** The drain's default window (2 × batch of 100): the most a receiver without dedupe can see twice after a sender dies. */
+const WINDOW = 200;
 
 let browser: Browser;
 let contexts: BrowserContext[] = [];

@@ -17,7 +17,7 @@ export const DRAIN_LOCK_PREFIX = "offline-edge:drain:";
 export interface DrainOptions {
   store: OfflineStoreApi;
   relay: Relay;
-  /** Messages peeked and sent at a time. Default 200. */
+  /** Messages peeked and sent at a time. Default 100. */
   batchSize?: number;
   /** At most this many messages per peer in flight (sent, outcome not known yet). Default 2 × batchSize. */
   window?: number;
@@ -94,7 +94,7 @@ export class DrainEngine {
   constructor(options: DrainOptions) {
     this.store = options.store;
     this.relay = options.relay;
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? 100;
     this.retryMs = options.retryMs ?? 5000;
     if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InvalidOptionError("batchSize must be a positive whole number.");
     this.window = options.window ?? 2 * this.batchSize;
