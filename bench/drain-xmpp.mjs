@@ -1,15 +1,24 @@
-// Drain 1,000 queued messages to one peer over a real Prosody, against
-// Prosody's own server-side offline storage (mod_offline) delivering the same
-// 1,000 at login, in the same run. Both are timed in bob's page, from the
-// start of his login to his app holding all 1,000.
-// Run: node bench/drain-xmpp.mjs [rounds]
+// Drain N queued messages to one peer over a real Prosody, against Prosody's
+// own server-side offline storage (mod_offline) delivering the same N at
+// login, in the same run (two Prosodys: ours with offline storage off).
+// Receiving peers: bob in a browser page with offline-edge, and a plain
+// @xmpp/client session in Node (no offline-edge code) that answers receipts
+// (and says so in disco#info) or does not. Each is timed from the start of
+// bob's login (for the Node peer: his initial presence, after SASL) until he
+// holds all N AND alice's queue is empty; the baseline
+// is the same kind of bob logging in to mod_offline.
+// Run: node bench/drain-xmpp.mjs [rounds]   (N=1000 and N=5000 by default; env N=1000 for one size)
+import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
 import { fmt, median, openHarness, startBench } from "./lib.mjs";
 
-const ROUNDS = Number(process.argv[2] ?? 3);
-const N = Number(process.env.N ?? 1000);
+const ROUNDS = Number(process.argv[2] ?? 2);
+const SIZES = process.env.N ? [Number(process.env.N)] : [1000, 5000];
+const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined; // alice's drain batch (window = 2 × batch); default 200
+const KINDS = (process.env.KINDS ?? "browser,receipts,plain").split(",");
 const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
+const ping = () => xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" }));
 
 async function server(offline) {
   const s = await startProsody({ offline, users: [["alice", "secret"], ["bob", "secret"]] });
@@ -19,55 +28,99 @@ async function server(offline) {
     await c.send(xml("presence", { type: "subscribed", to: peer }));
     await c.send(xml("presence", { type: "subscribe", to: peer }));
   }
-  await Promise.all([a.iqCaller.request(xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" }))), b.iqCaller.request(xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" })))]);
+  await Promise.all([a.iqCaller.request(ping()), b.iqCaller.request(ping())]);
   await Promise.all([a.stop(), b.stop()]);
   return s;
 }
 
-/** Bob logs in in a fresh context; ms until his app holds n messages. */
-async function bobReceives(env, service, n) {
+/** Bob in a fresh browser context with offline-edge; resolves when his app holds n (Date.now() clock). */
+async function browserBob(env, s, n) {
   const context = await env.browser.newContext();
   const bob = await openHarness(context, env.baseUrl);
-  const ms = await bob.evaluate(async ({ service, n }) => {
-    const t0 = performance.now();
-    window.chat = await window.harness.startChat({ self: "bob@localhost", relay: "xmpp", service });
+  const t0 = Date.now();
+  const done = await bob.evaluate(async ({ service, n }) => {
+    window.chat = await window.harness.startChat({ self: "bob@localhost", relay: "xmpp", service: service });
     await new Promise((r, j) => {
-      const c = () => (window.chat.received.length >= n ? r() : performance.now() - t0 > 120_000 ? j(new Error(`bob has ${window.chat.received.length} of ${n}`)) : setTimeout(c, 5));
+      const t = performance.now();
+      const c = () => (window.chat.received.length >= n ? r() : performance.now() - t > 300_000 ? j(new Error(`bob has ${window.chat.received.length} of ${n}`)) : setTimeout(c, 5));
       c();
     });
-    return performance.now() - t0;
-  }, { service, n });
+    return Date.now();
+  }, { service: s.wsUrl, n });
   const bodies = await bob.evaluate(() => window.chat.received.map((m) => m.body));
-  await context.close();
-  return { ms, inOrder: bodies.length === n && bodies.every((b, i) => b === `m${i}`) };
+  return { t0, done, bodies, close: () => context.close() };
 }
+
+/** Bob as a plain @xmpp/client in Node (TCP), answering receipts or not. */
+async function plainBob(s, n, receipts) {
+  const bob = client({ service: s.tcpUrl, domain: s.domain, username: "bob", password: "secret", resource: `plain${Date.now()}` });
+  bob.on("error", () => {});
+  if (receipts) bob.iqCallee.get("http://jabber.org/protocol/disco#info", "query", () => xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, xml("feature", { var: "urn:xmpp:receipts" })));
+  const bodies = [];
+  let resolve;
+  const all = new Promise((r) => (resolve = r));
+  bob.on("stanza", (st) => {
+    if (!st.is("message") || st.attrs.type === "error") return;
+    const body = st.getChildText("body");
+    if (body === null) return;
+    bodies.push(body);
+    if (receipts && st.getChild("request", "urn:xmpp:receipts") && st.attrs.id) void bob.send(xml("message", { to: st.attrs.from }, xml("received", { xmlns: "urn:xmpp:receipts", id: st.attrs.id })));
+    if (bodies.length === n) resolve(Date.now());
+  });
+  await bob.start();
+  // From initial presence on: that is when mod_offline flushes, and when alice sees bob (SASL login left out).
+  const t0 = Date.now();
+  await bob.send(xml("presence"));
+  const done = await all;
+  return { t0, done, bodies, close: () => bob.stop() };
+}
+
+const bobOf = (env, s, n, kind) => (kind === "browser" ? browserBob(env, s, n) : plainBob(s, n, kind === "receipts"));
+const inOrder = (bodies, n) => bodies.length === n && bodies.every((b, i) => b === `m${i}`);
 
 const env = await startBench();
 const ours = await server(false);
 const theirs = await server(true);
-const rows = [];
-for (let r = 0; r < ROUNDS; r++) {
-  // Ours: alice's store holds the 1,000 (queued while bob was away); her drain sends them when he appears.
-  const ctxA = await env.browser.newContext();
-  const alice = await openHarness(ctxA, env.baseUrl);
-  await alice.evaluate(async ({ service, n, config }) => {
-    window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config } });
-    await window.chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
-  }, { service: ours.wsUrl, n: N, config: unlimited });
-  const a = await bobReceives(env, ours.wsUrl, N);
-  const left = await alice.evaluate(() => window.chat.store.count("bob@localhost"));
-  await ctxA.close();
+const results = [];
+for (const n of SIZES) {
+  for (const kind of KINDS) {
+    const rows = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      // Ours: alice's store holds the n (queued while bob was away); her drain sends them when he appears.
+      const ctxA = await env.browser.newContext();
+      const alice = await openHarness(ctxA, env.baseUrl);
+      await alice.evaluate(async ({ service, n, config, batch }) => {
+        window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch });
+        await window.chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
+        // The sender's side of the clock: when her queue is empty (store events, no polling of bob).
+        window.emptyAt = new Promise((resolve) => {
+          const check = () => window.chat.store.count("bob@localhost").then((c) => (c === 0 ? resolve(Date.now()) : undefined));
+          window.chat.store.subscribe((e) => e.type === "popped" && void check());
+        });
+      }, { service: ours.wsUrl, n, config: unlimited, batch: BATCH });
+      const a = await bobOf(env, ours, n, kind);
+      const emptyAt = await alice.evaluate(() => window.emptyAt);
+      const oursMs = Math.max(a.done, emptyAt) - a.t0;
+      await a.close();
+      await ctxA.close();
 
-  // Baseline: alice sends the 1,000 to offline bob; Prosody's mod_offline stores them and delivers at login.
-  const sender = await connectClient(theirs, { username: "alice" });
-  for (let i = 0; i < N; i++) await sender.send(xml("message", { type: "chat", to: "bob@localhost" }, xml("body", {}, `m${i}`)));
-  await sender.iqCaller.request(xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" }))); // the server has them all
-  await sender.stop();
-  const b = await bobReceives(env, theirs.wsUrl, N);
-
-  rows.push({ ours: a.ms, base: b.ms });
-  console.log(`round ${r + 1}: offline-edge drain ${fmt(a.ms, 0)} ms (in order once: ${a.inOrder}, left ${left}); Prosody mod_offline ${fmt(b.ms, 0)} ms (in order: ${b.inOrder}); mod_offline/ours ${fmt(b.ms / a.ms, 2)}`);
+      // Baseline: alice sends the n to offline bob; Prosody's mod_offline stores them and delivers at login.
+      const sender = await connectClient(theirs, { username: "alice" });
+      for (let i = 0; i < n; i++) await sender.send(xml("message", { type: "chat", to: "bob@localhost" }, xml("body", {}, `m${i}`)));
+      await sender.iqCaller.request(ping()); // the server has them all
+      await sender.stop();
+      const b = await bobOf(env, theirs, n, kind);
+      const baseMs = b.done - b.t0;
+      await b.close();
+      rows.push({ ours: oursMs, base: baseMs });
+      console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}`);
+    }
+    const ratios = rows.map((x) => x.base / x.ours);
+    const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)})`;
+    results.push(line);
+    console.log(line);
+  }
 }
-console.log(`median: ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(rows.map((x) => x.base / x.ours)), 2)}`);
+console.log("\nsummary\n" + results.join("\n"));
 await Promise.all([ours.stop(), theirs.stop()]);
 await env.close();

@@ -10,7 +10,8 @@
 export { OfflineStore } from "./core/offline-store.ts";
 export type { ListedMessage, OfflineStoreOptions, PoppedMessage, StorageMode, WriteResult } from "./core/offline-store.ts";
 export type { OfflineBackend, QueueInfo, ReadOptions, ReadResult, WriteGroup } from "./core/backend.ts";
-export type { NewRecord, OfflineRecord, RecordKey } from "./core/record.ts";
+export type { NewRecord, OfflineRecord, QuarantinedRecord, RecordKey } from "./core/record.ts";
+export type { DeadLetter, StanzaErrorData } from "./core/dead-letter.ts";
 export { IndexedDBBackend, MemoryBackend, SCHEMA_VERSION, type IndexedDBBackendOptions } from "./storage/index.ts";
 export { DEFAULT_ACCESS } from "./core/access.ts";
 export type { AccessRule, AccessRules, AclSpec, AclTable, LimitValue } from "./core/access.ts";

@@ -2,6 +2,7 @@ import { InvalidRequestError, reviveError } from "../core/errors.ts";
 import type { WriteResult } from "../core/offline-store.ts";
 import type { StoreEvent, StoreListener } from "../core/events.ts";
 import type { RecordKey } from "../core/record.ts";
+import type { StanzaErrorData } from "../core/dead-letter.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
 import type { OfflineStoreApi, StoreMode } from "../core/store-api.ts";
@@ -142,8 +143,20 @@ export class ClientStore implements OfflineStoreApi {
   pop(owner: string, limit?: number) {
     return this.call("pop", owner, limit);
   }
-  peek(owner: string, limit?: number) {
-    return this.call("peek", owner, limit);
+  peek(owner: string, limit?: number, after?: RecordKey) {
+    return after ? this.call("peek", owner, limit, after) : this.call("peek", owner, limit);
+  }
+  bury(owner: string, key: RecordKey, error: StanzaErrorData) {
+    return this.call("bury", owner, key, error);
+  }
+  deadLetters(owner?: string) {
+    return owner === undefined ? this.call("deadLetters") : this.call("deadLetters", owner);
+  }
+  retryDead(owner: string, keys: RecordKey[]) {
+    return this.call("retryDead", owner, keys);
+  }
+  discardDead(owner: string, keys: RecordKey[]) {
+    return this.call("discardDead", owner, keys);
   }
   ack(owner: string, keys: RecordKey[]) {
     return this.call("ack", owner, keys);

@@ -1,4 +1,5 @@
 import type { MetricsSnapshot } from "./metrics.ts";
+import type { DeadLetter, StanzaErrorData } from "./dead-letter.ts";
 import type { NewRecord, OfflineRecord, QuarantinedRecord, RecordKey } from "./record.ts";
 
 /**
@@ -35,6 +36,8 @@ export interface ReadOptions {
    * exactly what it returns.
    */
   unreadable?: (r: OfflineRecord) => string | null;
+  /** Start after this key (a windowed drain reads on past what it has in flight). Default: the queue's head. */
+  after?: RecordKey;
 }
 
 /** What a read returns. */
@@ -71,6 +74,14 @@ export interface OfflineBackend {
   removeExpired(now: number, metrics?: MetricsSnapshot): Promise<number>;
   /** Deletes records with `ts < before`. */
   removeOlderThan(before: number, metrics?: MetricsSnapshot): Promise<number>;
+  /** Moves one record from its queue to the dead letters (one transaction); returns its id, or null if it was gone. */
+  bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null>;
+  /** Dead letters, oldest first; of one recipient, or all. */
+  deadLetters(owner?: string): Promise<DeadLetter[]>;
+  /** Moves dead letters back into their places in their queue (no limit check: they were queued before); returns their ids. */
+  revive(keys: RecordKey[]): Promise<string[]>;
+  /** Deletes dead letters; returns their ids. */
+  discard(keys: RecordKey[]): Promise<string[]>;
   /** Metric totals persisted so far. */
   loadMetrics(): Promise<MetricsSnapshot>;
   /** Persists a metrics delta on its own. */

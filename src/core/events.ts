@@ -1,4 +1,5 @@
 import type { BounceReason } from "./bounce.ts";
+import type { StanzaErrorData } from "./dead-letter.ts";
 
 /** What the store tells its subscribers (and, through the worker, every tab). */
 export type StoreEvent =
@@ -7,6 +8,12 @@ export type StoreEvent =
   | { type: "dropped"; owner: string; reason: string }
   | { type: "popped"; owner: string; ids: string[] }
   | { type: "requeued"; owner: string; ids: string[] }
+  /** Refused for good by the relay: moved from the queue to the dead letters. */
+  | { type: "failed"; owner: string; ids: string[]; error: StanzaErrorData }
+  /** Dead letters put back into their queue (retry). */
+  | { type: "revived"; owner: string; ids: string[] }
+  /** Dead letters deleted. */
+  | { type: "discarded"; owner: string; ids: string[] }
   | { type: "expired"; owner: string | null; count: number }
   | { type: "removed"; owner: string | null; count: number }
   | { type: "quarantined"; owner: string; ids: string[] };

@@ -9,4 +9,5 @@ export const NS = {
   markers: "urn:xmpp:chat-markers:0", // XEP-0333
   sid: "urn:xmpp:sid:0", // XEP-0359
   receipts: "urn:xmpp:receipts", // XEP-0184
+  events: "jabber:x:event", // XEP-0022 (legacy message events)
 } as const;

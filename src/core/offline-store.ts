@@ -3,6 +3,7 @@ import { latestMarkersOnly, type OfflineBackend, type QueueInfo, type WriteGroup
 import { bounce, type BounceReason } from "./bounce.ts";
 import { withOfflineDelay } from "./delay.ts";
 import { isQuotaError } from "./quota.ts";
+import type { DeadLetter, StanzaErrorData } from "./dead-letter.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
@@ -211,15 +212,18 @@ export class OfflineStore {
     return this.read(bareJid(owner), limit, true);
   }
 
-  /** Like pop, without deleting: for at-least-once drains that `ack` after delivery. */
-  async peek(owner: string, limit?: number): Promise<PoppedMessage[]> {
-    return this.read(bareJid(owner), limit, false);
+  /**
+   * Like pop, without deleting: for at-least-once drains that `ack` after
+   * delivery. `after` starts past that key (what a windowed drain has in flight).
+   */
+  async peek(owner: string, limit?: number, after?: RecordKey): Promise<PoppedMessage[]> {
+    return this.read(bareJid(owner), limit, false, after);
   }
 
-  private async read(owner: string, limit: number | undefined, remove: boolean): Promise<PoppedMessage[]> {
+  private async read(owner: string, limit: number | undefined, remove: boolean, after?: RecordKey): Promise<PoppedMessage[]> {
     const now = this.now();
     const started = performance.now();
-    if (!remove) return this.peekReadable(owner, limit, now);
+    if (!remove) return this.peekReadable(owner, limit, now, after);
     // Each record is made deliverable inside the pop's transaction: one that cannot be is moved
     // aside there, so the pop deletes exactly the records it returns.
     const ready = new Map<OfflineRecord, PoppedMessage>();
@@ -241,9 +245,9 @@ export class OfflineStore {
    * moved to the quarantine (or, if even that fails, skipped) and the
    * queue behind them is read on.
    */
-  private async peekReadable(owner: string, limit: number | undefined, now: number): Promise<PoppedMessage[]> {
+  private async peekReadable(owner: string, limit: number | undefined, now: number, after?: RecordKey): Promise<PoppedMessage[]> {
     for (;;) {
-      const result = await this.options.backend.read(owner, { now, limit });
+      const result = await this.options.backend.read(owner, { now, limit, ...(after && { after }) });
       // A peek skips expired messages; purge them so they do not sit in the queue and its count.
       if (result.expired > 0) void this.removeExpired().catch(() => undefined);
       const out: PoppedMessage[] = [];
@@ -323,6 +327,41 @@ export class OfflineStore {
     this.scheduleMetricsFlush();
   }
 
+  /**
+   * Sets a message the relay refused for good aside: out of its queue (so
+   * it no longer blocks what is behind it) into the dead letters, and tells
+   * every tab (`failed`, with the error). Resolves with whether it was there.
+   */
+  async bury(owner: string, key: RecordKey, error: StanzaErrorData): Promise<boolean> {
+    const bare = bareJid(owner);
+    if (key[0] !== bare) throw new InvalidRequestError("The key is not in that queue.");
+    const id = await this.options.backend.bury(key, error, this.now());
+    if (id === null) return false;
+    this.events.emit({ type: "failed", owner: bare, ids: [id], error });
+    return true;
+  }
+
+  /** Dead letters, oldest first: one recipient's, or everyone's. */
+  deadLetters(owner?: string): Promise<DeadLetter[]> {
+    return this.options.backend.deadLetters(owner === undefined ? undefined : bareJid(owner));
+  }
+
+  /** Puts dead letters back into their places in the queue (to be drained again); resolves with how many. */
+  async retryDead(owner: string, keys: RecordKey[]): Promise<number> {
+    const bare = bareJid(owner);
+    const ids = await this.options.backend.revive(keys.filter((k) => k[0] === bare));
+    if (ids.length) this.events.emit({ type: "revived", owner: bare, ids });
+    return ids.length;
+  }
+
+  /** Deletes dead letters for good; resolves with how many. */
+  async discardDead(owner: string, keys: RecordKey[]): Promise<number> {
+    const bare = bareJid(owner);
+    const ids = await this.options.backend.discard(keys.filter((k) => k[0] === bare));
+    if (ids.length) this.events.emit({ type: "discarded", owner: bare, ids });
+    return ids.length;
+  }
+
   count(owner: string): Promise<number> {
     return this.options.backend.count(bareJid(owner));
   }
@@ -350,8 +389,14 @@ export class OfflineStore {
     return n;
   }
 
+  /**
+   * Deletes messages older than `days` days. Like MongooseIM's admin API,
+   * a day count below 1 is refused (0 would delete every message).
+   */
   async removeOlderThan(days: number): Promise<number> {
-    if (!(days >= 0)) throw new InvalidRequestError("days must be a number >= 0.");
+    if (typeof days !== "number" || !(days >= 1) || !Number.isFinite(days)) {
+      throw new InvalidRequestError(`removeOlderThan takes a number of days >= 1 (got ${String(days)}).`);
+    }
     const n = await this.options.backend.removeOlderThan(this.now() - days * DAY_MS);
     if (n) this.events.emit({ type: "removed", owner: null, count: n });
     return n;

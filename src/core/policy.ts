@@ -3,7 +3,7 @@ import { NS } from "./namespaces.ts";
 import { messageType } from "./stanza.ts";
 
 /** Why a message was not stored although its recipient is offline. */
-export type DropReason = "type" | "groupchat" | "chat-state-only" | "no-store-hint" | "empty";
+export type DropReason = "type" | "groupchat" | "chat-state-only" | "event-notification" | "no-store-hint" | "empty";
 
 /** What the storage policy decided for one message. */
 export type PolicyDecision =
@@ -44,16 +44,30 @@ function hasPayload(el: Element): boolean {
   });
 }
 
+function hasChatState(el: Element): boolean {
+  return el.getChildElements().some((c) => c.attrs.xmlns === NS.chatStates);
+}
+
+/** A chat state with nothing else worth keeping; a `<thread/>` beside it is content (mod_offline stores it). */
 function isChatStateOnly(el: Element): boolean {
-  const hasState = el.getChildElements().some((c) => c.attrs.xmlns === NS.chatStates);
-  return hasState && !hasPayload(el);
+  return hasChatState(el) && !hasPayload(el) && el.getChild("thread") === undefined;
+}
+
+/**
+ * An XEP-0022 event notification: `<x xmlns='jabber:x:event'>` with an
+ * `<id/>` (the id of the message it reports on). mod_offline never stores
+ * these; a request (`<x><offline/></x>` without `<id/>`) is stored.
+ */
+function isEventNotification(el: Element): boolean {
+  return el.getChildren("x", NS.events).some((x) => x.getChild("id") !== undefined);
 }
 
 /**
  * The storage policy of mod_offline / XEP-0160 for one message whose
  * recipient is offline: `chat` and `normal` are stored, `error` and
  * `headline` never, `groupchat` only when allowed; XEP-0334 hints override;
- * a chat-state-only message or one with nothing worth keeping is not stored.
+ * a chat-state-only message (a thread beside the state is content), an
+ * XEP-0022 event notification, or one with nothing worth keeping is not stored.
  */
 export function decide(el: Element, options: PolicyOptions = {}): PolicyDecision {
   const type = messageType(el);
@@ -63,7 +77,8 @@ export function decide(el: Element, options: PolicyOptions = {}): PolicyDecision
   if (hint(el, "no-store") || hint(el, "no-permanent-store")) return { store: false, reason: "no-store-hint" };
   const marker = markerOf(el);
   if (hint(el, "store")) return { store: true, marker };
+  if (isEventNotification(el)) return { store: false, reason: "event-notification" };
   if (isChatStateOnly(el)) return { store: false, reason: "chat-state-only" };
-  if (!hasPayload(el)) return { store: false, reason: "empty" };
+  if (!hasPayload(el) && !hasChatState(el)) return { store: false, reason: "empty" };
   return { store: true, marker };
 }

@@ -2,6 +2,7 @@ import type { QueueInfo } from "./backend.ts";
 import type { StoreListener } from "./events.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "./offline-store.ts";
 import type { QuarantinedRecord, RecordKey } from "./record.ts";
+import type { DeadLetter, StanzaErrorData } from "./dead-letter.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
 
 /** Metrics as hosts hand them out: snapshot, OpenMetrics text, queues with their limits. */
@@ -28,10 +29,18 @@ export interface OfflineStoreApi {
   readonly mode: StoreMode;
   write(stanzas: string[]): Promise<WriteResult[]>;
   pop(owner: string, limit?: number): Promise<PoppedMessage[]>;
-  peek(owner: string, limit?: number): Promise<PoppedMessage[]>;
+  peek(owner: string, limit?: number, after?: RecordKey): Promise<PoppedMessage[]>;
   ack(owner: string, keys: RecordKey[]): Promise<number>;
   /** A drain's sent messages came back and stay queued: counted and told to every tab. */
   requeued(owner: string, ids: string[]): Promise<void>;
+  /** Sets a message the relay refused for good aside, into the dead letters (see src/messaging/README.md). */
+  bury(owner: string, key: RecordKey, error: StanzaErrorData): Promise<boolean>;
+  /** Dead letters, of one recipient or all. */
+  deadLetters(owner?: string): Promise<DeadLetter[]>;
+  /** Puts dead letters back into their queue. */
+  retryDead(owner: string, keys: RecordKey[]): Promise<number>;
+  /** Deletes dead letters. */
+  discardDead(owner: string, keys: RecordKey[]): Promise<number>;
   count(owner: string): Promise<number>;
   list(owner: string, limit?: number): Promise<ListedMessage[]>;
   queues(): Promise<QueueInfo[]>;

@@ -281,12 +281,18 @@ export class OfflineDashboard extends Base {
     this.#log.render();
     const readStorageToo = performance.now() - this.#lastStorageRead >= SLOW_REFRESH_MS;
     if (readStorageToo) this.#lastStorageRead = performance.now();
-    const [report, storage] = await Promise.all([store.metrics(), readStorageToo ? readStorage() : null]);
+    const [report, storage, dead] = await Promise.all([
+      store.metrics(),
+      readStorageToo ? readStorage() : null,
+      // Messages the relay refused for good (src/messaging/README.md); a store without the list shows none.
+      store.deadLetters ? store.deadLetters().catch(() => null) : null,
+    ]);
     if (generation !== this.#generation) return;
     await this.#learnLimits(store, report);
     if (generation !== this.#generation) return;
     this.#render(report);
     if (storage) this.#storage.update(storage);
+    this.#storage.updateDeadLetters(dead);
     this.#failed = false;
     this.#lastUpdate = Date.now();
     this.#showStatus();

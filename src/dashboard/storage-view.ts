@@ -1,4 +1,5 @@
 import { h, setText } from "../ui/dom.ts";
+import type { DeadLetter } from "../core/dead-letter.ts";
 import { formatBytes, formatPercent } from "./format.ts";
 
 /** What `navigator.storage` tells about this origin's storage. */
@@ -26,6 +27,7 @@ export class StorageView {
   private readonly available: HTMLElement;
   private readonly share: HTMLElement;
   private readonly persisted: HTMLElement;
+  private readonly dead: HTMLElement;
   private readonly fill: HTMLSpanElement;
 
   constructor() {
@@ -34,6 +36,7 @@ export class StorageView {
     this.available = dd();
     this.share = dd();
     this.persisted = dd();
+    this.dead = dd();
     this.fill = h("span", { class: "meter-fill" });
     this.element = h(
       "section",
@@ -47,8 +50,15 @@ export class StorageView {
         h("div", {}, h("dt", {}, "Available"), this.available),
         h("div", {}, h("dt", {}, "Share used"), this.share),
         h("div", {}, h("dt", {}, "Persistent"), this.persisted),
+        h("div", {}, h("dt", {}, "Dead letters"), this.dead),
       ),
     );
+  }
+
+  /** Messages refused for good and set aside: how many, and the latest one's peer and error. */
+  updateDeadLetters(dead: DeadLetter[] | null): void {
+    const last = dead?.reduce<DeadLetter | null>((a, d) => (!a || d.failedAt > a.failedAt ? d : a), null);
+    setText(this.dead, dead === null ? "—" : last ? `${dead.length} (latest: ${last.record.owner}, ${last.error.condition})` : "0");
   }
 
   update(f: StorageFigures): void {

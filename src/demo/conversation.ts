@@ -12,7 +12,8 @@ const BADGE: Record<EntryState, { text: string; title: (peer: string) => string 
   delivered: { text: "delivered", title: (p) => `${p} received it` },
   bounced: { text: "bounced", title: () => "Not delivered and not stored" },
   dropped: { text: "dropped", title: () => "The offline store keeps no such message" },
-  unknown: { text: "unknown", title: () => "The offline store did not answer in time; this changes when it does" },
+  failed: { text: "failed", title: () => "Refused for good by the server: set aside (see the dashboard's dead letters)" },
+  unknown: { text: "unknown", title: () => "The store did not answer in time: it may be queued; this changes when it is known" },
   left: { text: "left queue", title: () => "Left the offline queue while this tab was closed: delivered by another tab's drain, or cleared" },
 };
 

@@ -25,7 +25,7 @@ export interface Entry {
 }
 
 const MAX_PER_PEER = 500;
-const RANK: Record<EntryState, number> = { sending: 0, sent: 1, unknown: 1, queued: 2, left: 3, delivered: 4, bounced: 4, dropped: 4 };
+const RANK: Record<EntryState, number> = { sending: 0, sent: 1, unknown: 1, queued: 2, left: 3, delivered: 4, bounced: 4, dropped: 4, failed: 4 };
 
 export class History {
   private readonly key: string;

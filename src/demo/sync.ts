@@ -1,6 +1,8 @@
 // Keeps what the history says about sent messages in step with the
-// messenger and the store (which every tab shares), and tracks queue depths.
-import { randomId, type OfflineStoreApi, type StoreEvent } from "../index.ts";
+// messenger, and tracks queue depths. Listening only: `messenger.onStatus`
+// tells every state of every message (also those delivered by another tab,
+// or queued before a reload).
+import { randomId, type OfflineStoreApi } from "../index.ts";
 import type { History } from "./history.ts";
 import type { Session } from "./session.ts";
 import { bounceText, chatMessage } from "./stanza.ts";
@@ -22,17 +24,12 @@ export class DeliverySync {
 
   attach(session: Session): void {
     this.session = session;
-    const { messenger } = session;
-    // A `queued` after `delivered` is the outbox queueing a late XMPP bounce again: it may go back.
-    messenger.onStatus((s) =>
-      this.history.setState(s.id, s.to, s.state, s.state === "bounced" ? bounceText(s.error, s.reason) : undefined, s.state === "queued"),
+    // A `queued` after `delivered` or `failed` (a late XMPP bounce, a retried dead letter) may go back.
+    session.messenger.onStatus((s) =>
+      this.history.setState(s.id, s.to, s.state, errorText(s), s.state === "queued"),
     );
-    // Delivered by this tab's drain (also messages queued before a reload, which the outbox no longer tracks).
-    messenger.onDrain((e) => {
-      if (e.type === "delivered") for (const id of e.ids) this.history.setState(id, e.peer, "delivered");
-    });
-    this.store.subscribe((e) => this.onStoreEvent(e));
-    void this.refresh().then(() => this.reconcile());
+    this.store.subscribe(() => this.schedule());
+    void this.refresh();
   }
 
   /** Sends (or queues) a chat message; its state shows at once and follows every change. */
@@ -43,17 +40,10 @@ export class DeliverySync {
     this.history.addOutgoing(peer, id, body);
     try {
       const s = await messenger.send(chatMessage(peer, body, id));
-      this.history.setState(id, peer, s.state, s.state === "bounced" ? bounceText(s.error, s.reason) : undefined);
+      this.history.setState(id, peer, s.state, errorText(s));
     } catch (e) {
       this.history.setState(id, peer, "bounced", message(e));
     }
-  }
-
-  private onStoreEvent(e: StoreEvent): void {
-    // Pops by any tab (or the worker) name the ids that left the queue.
-    if (e.type === "popped") for (const id of e.ids) this.history.setState(id, e.owner, "delivered");
-    if (e.type === "removed" || e.type === "expired") void this.refresh().then(() => this.reconcile());
-    else this.schedule();
   }
 
   private schedule(): void {
@@ -71,22 +61,9 @@ export class DeliverySync {
     }
     this.changed();
   }
+}
 
-  /** Sent messages not settled when the tab last closed are checked against the store. */
-  private async reconcile(): Promise<void> {
-    for (const peer of this.history.peers()) {
-      const open = this.history.withState(peer, ["sending", "sent", "queued"]);
-      if (!open.length) continue;
-      let ids: Set<string>;
-      try {
-        ids = new Set((await this.store.list(peer)).map((m) => m.id));
-      } catch {
-        continue;
-      }
-      for (const e of open) {
-        if (ids.has(e.id)) this.history.setState(e.id, peer, "queued");
-        else if (e.state === "queued" && !this.session?.messenger.drain.isDraining(peer)) this.history.setState(e.id, peer, "left");
-      }
-    }
-  }
+function errorText(s: { state: string; error?: string; reason?: string; stanzaError?: { text?: string; condition: string } }): string | undefined {
+  if (s.state === "failed") return s.stanzaError?.text ?? s.stanzaError?.condition.replace(/-/g, " ") ?? s.error ?? s.reason;
+  return s.state === "bounced" ? bounceText(s.error, s.reason) : undefined;
 }

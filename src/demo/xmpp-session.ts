@@ -8,11 +8,9 @@ import type { DemoIdentity } from "./config.ts";
 
 /** Logs in (PLAIN: the demo server allows it over ws:// on loopback) and sends initial presence. */
 export function connectXmpp(id: DemoIdentity): Promise<XmppRelay> {
-  const [username = "", domain] = id.self.split("@");
   return createXmppRelay({
     service: id.service,
-    domain,
-    username,
+    jid: id.self,
     password: id.password,
     mechanism: "PLAIN",
     resource: `demo-${randomId(6)}`,

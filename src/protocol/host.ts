@@ -32,7 +32,11 @@ const RUN: Omit<Runner, "configure"> = {
   // Every call enters the store in the same tick, so they share one group commit.
   write: (s, calls) => Promise.all(calls.map((c) => writeCall(s, c))),
   pop: (s, owner, limit) => s.pop(owner, limit),
-  peek: (s, owner, limit) => s.peek(owner, limit),
+  peek: (s, owner, limit, after) => s.peek(owner, limit, after),
+  bury: (s, owner, key, error) => s.bury(owner, key, error),
+  deadLetters: (s, owner) => s.deadLetters(owner),
+  retryDead: (s, owner, keys) => s.retryDead(owner, keys),
+  discardDead: (s, owner, keys) => s.discardDead(owner, keys),
   ack: (s, owner, keys) => s.ack(owner, keys),
   requeued: (s, owner, ids) => (s.requeued(owner, ids), null),
   count: (s, owner) => s.count(owner),

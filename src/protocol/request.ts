@@ -4,6 +4,7 @@ import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "..
 import type { QuarantinedRecord } from "../core/record.ts";
 import type { StoreConfig } from "./config.ts";
 import type { MetricsReport } from "../core/store-api.ts";
+import type { DeadLetter } from "../core/dead-letter.ts";
 
 export type { MetricsReport };
 
@@ -21,9 +22,13 @@ export interface Ops {
   /** One or more write calls (coalesced by the client), each stored or refused on its own. */
   write: [calls: unknown[][]];
   pop: [owner: string, limit?: number];
-  peek: [owner: string, limit?: number];
+  peek: [owner: string, limit?: number, after?: [string, number, number]];
   ack: [owner: string, keys: Array<[string, number, number]>];
   requeued: [owner: string, ids: string[]];
+  bury: [owner: string, key: [string, number, number], error: { type: string; condition: string; text?: string }];
+  deadLetters: [owner?: string];
+  retryDead: [owner: string, keys: Array<[string, number, number]>];
+  discardDead: [owner: string, keys: Array<[string, number, number]>];
   count: [owner: string];
   list: [owner: string, limit?: number];
   queues: [];
@@ -46,6 +51,10 @@ export interface Results {
   peek: PoppedMessage[];
   ack: number;
   requeued: null;
+  bury: boolean;
+  deadLetters: DeadLetter[];
+  retryDead: number;
+  discardDead: number;
   count: number;
   list: ListedMessage[];
   queues: QueueInfo[];
@@ -76,6 +85,9 @@ const isKey = (k: unknown) =>
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+const isStanzaError = (e: unknown) =>
+  isPlainObject(e) && isString(e.type) && isString(e.condition) && (e.text === undefined || isString(e.text));
+
 function list(v: unknown, item: (x: unknown) => boolean, what: string): boolean {
   if (!Array.isArray(v)) return false;
   if (v.length > MAX_BATCH) throw new InvalidRequestError(`Too many ${what} in one request: ${v.length} > ${MAX_BATCH}.`);
@@ -104,9 +116,13 @@ const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
   // Only the shape here: each call's stanzas are checked on their own (checkWriteCall).
   write: (a) => a.length === 1 && list(a[0], Array.isArray, "calls") && total(a[0] as unknown[][]),
   pop: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
-  peek: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
+  peek: (a) => a.length <= 3 && isString(a[0]) && isLimit(a[1]) && (a[2] === undefined || isKey(a[2])),
   ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
   requeued: (a) => a.length === 2 && isString(a[0]) && list(a[1], isString, "ids"),
+  bury: (a) => a.length === 3 && isString(a[0]) && isKey(a[1]) && isStanzaError(a[2]),
+  deadLetters: (a) => a.length <= 1 && (a[0] === undefined || isString(a[0])),
+  retryDead: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
+  discardDead: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
   count: (a) => a.length === 1 && isString(a[0]),
   list: (a) => a.length <= 2 && isString(a[0]) && isLimit(a[1]),
   queues: (a) => a.length === 0,

@@ -3,8 +3,13 @@ import type { Element } from "@xmpp/xml";
 /** How a relay settled one sent message. */
 export type SendOutcome =
   | { status: "delivered" }
-  /** The relay reports the peer offline (e.g. XMPP service-unavailable / recipient-unavailable). */
-  | { status: "bounced"; condition: string; text?: string }
+  /**
+   * The relay refused it: the peer is offline (e.g. XMPP service-unavailable /
+   * recipient-unavailable: `permanent` false), or it can never be delivered
+   * (`permanent` true: the drain sets it aside as a dead letter). `type` is
+   * the stanza error's type (`cancel`, `modify`, `auth`, `wait`).
+   */
+  | { status: "bounced"; condition: string; text?: string; type?: string; permanent?: boolean }
   /** The connection went away before delivery was known: treat as not delivered. */
   | { status: "unknown"; reason: string };
 

@@ -2,6 +2,7 @@ import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
+import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import { keyOf, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 import { SCHEMA_VERSION, upgrade, type OfflineDB } from "./schema.ts";
 
@@ -21,11 +22,11 @@ export interface IndexedDBBackendOptions {
   factory?: IDBFactory;
 }
 
-type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine")[], "readwrite">;
+type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "readwrite">;
 type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
 type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
 type CountRow = OfflineDB["counts"]["value"];
-const ALL = ["messages", "counts", "meta", "quarantine"] as const;
+const ALL = ["messages", "counts", "meta", "quarantine", "dead"] as const;
 
 /** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
 interface Pass {
@@ -201,7 +202,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const limit = o.limit ?? Infinity;
     const records: OfflineRecord[] = [];
     let expired = 0;
-    let after: RecordKey | undefined;
+    let after: RecordKey | undefined = o.after;
     while (records.length < limit) {
       const page = await store.getAll(queueRange(owner, after), this.batch);
       for (const r of page) {
@@ -391,6 +392,49 @@ export class IndexedDBBackend implements OfflineBackend {
     for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
     await this.addMetrics(tx, NORMAL(), undefined);
     await tx.done;
+  }
+
+  async bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null> {
+    const tx = await this.tx("relaxed");
+    const record = await tx.objectStore("messages").get(key);
+    if (record) {
+      void tx.objectStore("messages").delete(key);
+      void tx.objectStore("dead").put({ key, record, error: { ...error }, failedAt });
+      await this.adjustCount(tx, NORMAL(), key[0], -1);
+    }
+    await tx.done;
+    return record?.id ?? null;
+  }
+
+  async deadLetters(owner?: string): Promise<DeadLetter[]> {
+    const rows = await (await this.db()).getAll("dead", owner === undefined ? undefined : queueRange(owner));
+    return rows.map(({ record, error, failedAt }) => ({ record, error, failedAt }));
+  }
+
+  async revive(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys, true);
+  }
+
+  async discard(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys, false);
+  }
+
+  private async takeDead(keys: RecordKey[], back: boolean): Promise<string[]> {
+    const tx = await this.tx("relaxed");
+    const dead = tx.objectStore("dead");
+    const unique = [...new Map(keys.map((k) => [k.join("\u0000"), k])).values()];
+    const rows = (await Promise.all(unique.map((k) => dead.get(k)))).filter((r) => r !== undefined);
+    const perOwner = new Map<string, number>();
+    for (const row of rows) {
+      void dead.delete(row.key);
+      if (!back) continue;
+      // add: a key taken meanwhile fails the retry (the letter stays dead) rather than replace a message.
+      void tx.objectStore("messages").add(row.record);
+      perOwner.set(row.record.owner, (perOwner.get(row.record.owner) ?? 0) + 1);
+    }
+    for (const [owner, n] of perOwner) await this.adjustCount(tx, NORMAL(), owner, n);
+    await tx.done;
+    return rows.map((r) => r.record.id);
   }
 
   async loadMetrics(): Promise<MetricsSnapshot> {

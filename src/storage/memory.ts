@@ -1,5 +1,6 @@
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
+import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import { compareRecords, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 
 /**
@@ -10,6 +11,7 @@ import { compareRecords, type OfflineRecord, type QuarantinedRecord, type Record
 export class MemoryBackend implements OfflineBackend {
   readonly kind = "memory";
   private readonly queues_ = new Map<string, OfflineRecord[]>();
+  private readonly dead = new Map<string, DeadLetter>();
   private totals = emptySnapshot();
   private seq = 0;
   private settings: unknown = null;
@@ -42,6 +44,7 @@ export class MemoryBackend implements OfflineBackend {
     const bad: OfflineRecord[] = [];
     for (const r of q) {
       if (records.length >= limit) break;
+      if (o.after && compareRecords(r, { ts: o.after[1], seq: o.after[2] } as OfflineRecord) <= 0) continue;
       if (r.expireAt !== null && r.expireAt <= o.now) {
         expired.push(r);
         continue;
@@ -108,6 +111,43 @@ export class MemoryBackend implements OfflineBackend {
     const n = this.removeWhere((r) => r.ts < before);
     this.persist(metrics);
     return n;
+  }
+
+  async bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null> {
+    const q = this.queues_.get(key[0]) ?? [];
+    const r = q.find((x) => x.ts === key[1] && x.seq === key[2]);
+    if (!r) return null;
+    this.setQueue(key[0], q.filter((x) => x !== r));
+    this.dead.set(key.join("\u0000"), { record: r, error: { ...error }, failedAt });
+    return r.id;
+  }
+
+  async deadLetters(owner?: string): Promise<DeadLetter[]> {
+    const all = [...this.dead.values()].filter((d) => owner === undefined || d.record.owner === owner);
+    return structuredClone(all.sort((a, b) => a.record.owner.localeCompare(b.record.owner) || compareRecords(a.record, b.record)));
+  }
+
+  async revive(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys).map((d) => {
+      const q = this.queues_.get(d.record.owner) ?? [];
+      insertSorted(q, d.record);
+      this.queues_.set(d.record.owner, q);
+      return d.record.id;
+    });
+  }
+
+  async discard(keys: RecordKey[]): Promise<string[]> {
+    return this.takeDead(keys).map((d) => d.record.id);
+  }
+
+  private takeDead(keys: RecordKey[]): DeadLetter[] {
+    const out: DeadLetter[] = [];
+    for (const k of keys) {
+      const id = k.join("\u0000");
+      const d = this.dead.get(id);
+      if (d && this.dead.delete(id)) out.push(d);
+    }
+    return out;
   }
 
   async loadMetrics(): Promise<MetricsSnapshot> {

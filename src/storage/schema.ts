@@ -1,5 +1,6 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 import type { MetricsSnapshot } from "../core/metrics.ts";
+import type { DeadLetter } from "../core/dead-letter.ts";
 import type { OfflineRecord, QuarantinedRecord } from "../core/record.ts";
 
 /** Typed IndexedDB schema of the offline store. */
@@ -18,6 +19,8 @@ export interface OfflineDB extends DBSchema {
   counts: { key: string; value: { owner: string; count: number; seq?: number } };
   /** Records that could not be read back, moved out of their queue (v2). */
   quarantine: { key: [string, number, number]; value: QuarantinedRecord };
+  /** Messages the relay refused for good, keyed like `messages` (v3; see core/dead-letter.ts). */
+  dead: { key: [string, number, number]; value: DeadLetter & { key: [string, number, number] } };
   /** `seq` (the global tie-break of older versions, read only), `metrics` (persisted totals) and `settings` (store configuration). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
@@ -42,6 +45,10 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
   // v2: quarantine for records that cannot be read back, keyed as in messages.
   (db) => {
     db.createObjectStore("quarantine", { keyPath: ["owner", "ts", "seq"] });
+  },
+  // v3: dead letters, keyed by their queue key.
+  (db) => {
+    db.createObjectStore("dead", { keyPath: "key" });
   },
 ];
 

@@ -65,8 +65,7 @@ function received(el: Element): Received {
   };
 }
 
-const xmppLogin = (o: ChatOptions) =>
-  createXmppRelay({ service: o.service!, domain: "localhost", username: o.self.split("@")[0]!, password: o.password ?? "secret", mechanism: "PLAIN" });
+const xmppLogin = (o: ChatOptions) => createXmppRelay({ service: o.service!, jid: o.self, password: o.password ?? "secret", mechanism: "PLAIN" });
 
 /** A WebRTC relay with its signalling; what to call on leaving. */
 async function webrtc(o: ChatOptions) {

@@ -22,7 +22,7 @@ const USERS = ["alice", "bob", "carol", "dave"];
 /** Mutual presence subscriptions between every two test users, as a chat app's roster has them. */
 async function subscribeEveryone(service: string): Promise<void> {
   const relays = await Promise.all(
-    USERS.map((username) => createXmppRelay({ service, domain: "localhost", username, password: "secret", mechanism: "PLAIN" })),
+    USERS.map((username) => createXmppRelay({ service, jid: `${username}@localhost`, password: "secret", mechanism: "PLAIN" })),
   );
   for (const a of relays) for (const b of relays) if (a !== b) await a.subscribe(b.self);
   await Promise.all(relays.map((r) => r.sync()));

@@ -161,6 +161,8 @@ describe("dashboard charts and text", () => {
   it("describes every event type, and keeps the last 100 newest first", () => {
     expect(describeEvent({ type: "stored", owner: "bob@x", ids: ["a", "b"] })).toMatchObject({ label: "Stored", owner: "bob@x", detail: "2 messages" });
     expect(describeEvent({ type: "bounced", owner: "bob@x", reason: "resource-constraint", count: 3 }).detail).toBe("resource-constraint · 3 messages");
+    expect(describeEvent({ type: "failed", owner: "bob@x", ids: ["a"], error: { type: "cancel", condition: "not-allowed" } })).toMatchObject({ kind: "failed", label: "Failed", owner: "bob@x" });
+    expect(describeEvent({ type: "revived", owner: "bob@x", ids: ["a"] })).toMatchObject({ kind: "revived", label: "Retried" });
     expect(describeEvent({ type: "popped", owner: "bob@x", ids: ["a"] }).label).toBe("Drained");
     expect(describeEvent({ type: "expired", owner: null, count: 4 })).toMatchObject({ owner: "all queues", detail: "4 messages" });
     expect(describeEvent({ type: "brand-new" } as never)).toMatchObject({ kind: "other", label: "brand-new" });

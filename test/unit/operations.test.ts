@@ -43,6 +43,15 @@ describe.each(BACKENDS)("operations (%s)", (_name, backend) => {
     await expect(store.removeOlderThan(-1)).rejects.toThrow(/days/);
   });
 
+  it("removeOlderThan refuses a day count below 1 with a typed error, and deletes nothing", async () => {
+    const store = makeStore(backend());
+    await store.write([chat("bob@localhost", "a")]);
+    for (const days of [0, 0.5, NaN, -1]) {
+      await expect(store.removeOlderThan(days)).rejects.toMatchObject({ code: "invalid-request", message: expect.stringMatching(/>= 1/) });
+    }
+    expect(await store.count("bob@localhost")).toBe(1);
+  });
+
   it("export gives everything stored for a user", async () => {
     const store = makeStore(backend(), { now: () => Date.parse("2026-01-01T00:00:00Z") });
     await store.write([chat("bob@localhost", "a", "<x xmlns='jabber:x:expire' seconds='60'/>")]);

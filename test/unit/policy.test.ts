@@ -37,6 +37,26 @@ describe.each(BACKENDS)("storage policy (%s)", (_name, backend) => {
     expect(r[0]).toMatchObject({ reason: "chat-state-only" });
   });
 
+  it("stores a chat state together with a thread (the thread is content, as in mod_offline)", async () => {
+    const store = makeStore(backend());
+    const cs = "<active xmlns='http://jabber.org/protocol/chatstates'/>";
+    const r = await store.write([msg("chat", `${cs}<thread>t1</thread>`), msg("chat", `<thread>t2</thread>`)]);
+    expect(r.map((x) => x.status)).toEqual(["stored", "dropped"]);
+    expect(r[1]).toMatchObject({ reason: "empty" });
+  });
+
+  it("does not store an XEP-0022 event notification (x:event with <id/>), but stores an event request", async () => {
+    const store = makeStore(backend());
+    const r = await store.write([
+      msg("chat", "<x xmlns='jabber:x:event'><offline/><id>m1</id></x>"),
+      msg("chat", "<body>hi</body><x xmlns='jabber:x:event'><id/></x>"),
+      msg("chat", "<body>hi</body><x xmlns='jabber:x:event'><offline/><delivered/></x>"),
+    ]);
+    expect(r.map((x) => x.status)).toEqual(["dropped", "dropped", "stored"]);
+    expect(r[0]).toMatchObject({ reason: "event-notification" });
+    expect(await store.count("bob@localhost")).toBe(1);
+  });
+
   it("obeys XEP-0334 hints: no-store and no-permanent-store prevent, store forces", async () => {
     const store = makeStore(backend());
     const r = await store.write([

@@ -123,7 +123,7 @@ describe("MeshRelay presence", () => {
 describe("MeshRelay send", () => {
   it("bounces at once when the peer is not on the mesh", async () => {
     const alice = tab(channelName(), "alice@mesh.local");
-    expect(await alice.send(msg("bob@mesh.local"))).toEqual({ status: "bounced", condition: "service-unavailable" });
+    expect(await alice.send(msg("bob@mesh.local"))).toEqual({ status: "bounced", condition: "service-unavailable", type: "cancel", permanent: false });
   });
 
   it("delivers on the recipient's ack; the listener gets the stanza", async () => {

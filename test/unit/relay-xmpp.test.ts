@@ -326,7 +326,13 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     });
     const nextWrite = (name: string) =>
       nextEvent<Element>((l) => (wrote.on("sent", l), () => wrote.removeListener("sent", l)), (el) => el.name === name, `a written <${name}/>`);
-    return { sent, fake, nextWrite };
+    /** Plays the peer's client answering the relay's disco#info query (sent when its presence came). */
+    const answerDisco = (features: string[]) => {
+      const iq = sent.filter((el) => el.name === "iq" && el.getChild("query", "http://jabber.org/protocol/disco#info")).at(-1)!;
+      const query = xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, ...features.map((f) => xml("feature", { var: f })));
+      fake.emit("stanza", xml("iq", { type: "result", id: iq.attrs.id, from: iq.attrs.to }, query));
+    };
+    return { sent, fake, nextWrite, answerDisco };
   }
 
   it("keeps each message under its own id, confirms by ping without XEP-0198, honours receipts, ignores strangers' errors", async () => {
@@ -370,11 +376,12 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
   });
 
   it("a peer leaves: its messages without a receipt settle unknown, even those the server has not confirmed", async () => {
-    const { fake, nextWrite } = fakeClient();
+    const { fake, nextWrite, answerDisco } = fakeClient();
     const alice = new XmppRelay(fake, { graceMs: 0, receiptTimeoutMs: 50 });
     relays.push(alice);
     const receiptAsked = (id: string) => chat("bob@x", id, id, xml("request", { xmlns: NS.receipts }));
     fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
+    answerDisco([NS.receipts]);
     expect(alice.isAvailable("bob@x")).toBe(true);
     const first = alice.send(receiptAsked("k-1"));
     await nextWrite("iq");
@@ -390,6 +397,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
 
     // Bob's next session dies before its first receipt: the same holds (he is not known to answer receipts yet).
     fake.emit("stanza", xml("presence", { from: "bob@x/tablet" }));
+    answerDisco([NS.receipts]);
     const third = alice.send(receiptAsked("k-3"));
     const ping3 = await nextWrite("iq");
     fake.emit("stanza", xml("presence", { from: "bob@x/tablet", type: "unavailable" }));

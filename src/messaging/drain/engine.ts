@@ -3,6 +3,9 @@ import { InvalidOptionError } from "../../core/errors.ts";
 import { bareJid } from "../../core/jid.ts";
 import type { PoppedMessage } from "../../core/offline-store.ts";
 import { readMessage } from "../../core/stanza.ts";
+import type { RecordKey } from "../../core/record.ts";
+import type { StanzaErrorData } from "../../core/dead-letter.ts";
+import { AckBatcher } from "./acks.ts";
 import { defaultLocks, type DrainLocks } from "./locks.ts";
 import { Listeners } from "../../core/listeners.ts";
 import type { Relay, SendOutcome } from "../../relay/relay.ts";
@@ -14,8 +17,10 @@ export const DRAIN_LOCK_PREFIX = "offline-edge:drain:";
 export interface DrainOptions {
   store: OfflineStoreApi;
   relay: Relay;
-  /** Messages peeked, sent (pipelined) and acked per batch. Default 200. */
+  /** Messages peeked and sent at a time. Default 100. */
   batchSize?: number;
+  /** At most this many messages per peer in flight (sent, outcome not known yet). Default 2 × batchSize. */
+  window?: number;
   /** Retry after this many ms when a drain stopped on `unknown` or a store failure while the peer stayed available; 0 never. Default 5000. */
   retryMs?: number;
   /** Exclusive locks. Default `navigator.locks` where present (across tabs), else one set per JS context. */
@@ -32,6 +37,8 @@ export interface DrainReport {
   delivered: number;
   /** Messages sent but bounced back or left unconfirmed: they stay queued, in place. */
   requeued: number;
+  /** Messages the relay refused for good: set aside as dead letters. */
+  failed: number;
   stop: DrainStop;
 }
 
@@ -39,6 +46,8 @@ export interface DrainReport {
 export type DrainEvent =
   /** These origin-ids were delivered and have left the queue. */
   | { type: "delivered"; peer: string; ids: string[] }
+  /** The relay refused this message for good: it is a dead letter now. */
+  | { type: "failed"; peer: string; id: string; error: StanzaErrorData }
   /** A drain pass ended. */
   | ({ type: "drained" } & DrainReport);
 
@@ -47,26 +56,32 @@ interface Run {
   done: Promise<DrainReport | null>;
 }
 
+/** A message sent by the drain, its outcome pending. */
+interface Flight {
+  m: PoppedMessage;
+  outcome: Promise<SendOutcome>;
+}
+
 function sum(a: DrainReport | null, b: DrainReport | null): DrainReport | null {
   if (!a || !b) return b ?? a;
-  return { peer: b.peer, delivered: a.delivered + b.delivered, requeued: a.requeued + b.requeued, stop: b.stop };
+  return { peer: b.peer, delivered: a.delivered + b.delivered, requeued: a.requeued + b.requeued, failed: a.failed + b.failed, stop: b.stop };
 }
 
 /**
  * The drain of XEP-0160 for a relay: when a peer's presence appears, its
- * offline queue goes out oldest first. At-least-once: each batch is peeked,
- * sent in order (pipelined: the batch's sends overlap, which the relay keeps
- * in order), and only the delivered messages are acked out of the store
- * (never pop-before-send); a bounced or unconfirmed message stops the
- * drain, and it and the rest of its batch stay queued, in place, for the
- * next one (what of them did arrive, the receiver drops as a repeat). At most one drain per peer runs at a time: in this context, and
- * across tabs through Web Locks where they exist. A drain asked for while
- * one runs makes it go round again, so nothing queued meanwhile is left.
+ * offline queue goes out oldest first, windowed, and each message leaves
+ * the queue when its own confirmation arrives. The rules (the delivery rule,
+ * the window, dead letters, what a receiver may see twice) are written once,
+ * in src/messaging/README.md. At most one drain per peer runs at a time: in
+ * this context, and across tabs through Web Locks where they exist. A drain
+ * asked for while one runs makes it go round again, so nothing queued
+ * meanwhile is left. Never drains to ourselves.
  */
 export class DrainEngine {
   private readonly store: OfflineStoreApi;
   private readonly relay: Relay;
   private readonly batchSize: number;
+  private readonly window: number;
   private readonly retryMs: number;
   private readonly locks: DrainLocks;
   private readonly runs = new Map<string, Run>();
@@ -79,9 +94,11 @@ export class DrainEngine {
   constructor(options: DrainOptions) {
     this.store = options.store;
     this.relay = options.relay;
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? 100;
     this.retryMs = options.retryMs ?? 5000;
     if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InvalidOptionError("batchSize must be a positive whole number.");
+    this.window = options.window ?? 2 * this.batchSize;
+    if (!(Number.isInteger(this.window) && this.window > 0)) throw new InvalidOptionError("window must be a positive whole number.");
     if (!(this.retryMs >= 0)) throw new InvalidOptionError("retryMs must be a number >= 0.");
     this.locks = options.locks ?? defaultLocks();
   }
@@ -93,7 +110,7 @@ export class DrainEngine {
       if (p.available) void this.drain(p.peer);
     });
     for (const q of await this.store.queues()) {
-      if (q.count > 0 && this.relay.isAvailable(q.owner)) void this.drain(q.owner);
+      if (q.count > 0 && !this.isSelf(q.owner) && this.relay.isAvailable(q.owner)) void this.drain(q.owner);
     }
   }
 
@@ -113,8 +130,9 @@ export class DrainEngine {
    * with the totals, or null when nothing ran (stopped).
    */
   drain(peer: string): Promise<DrainReport | null> {
-    if (this.stopped) return Promise.resolve(null);
     const bare = bareJid(peer);
+    // The store is per browser profile, not per user: a queue for the signed-in user is never ours to send.
+    if (this.stopped || this.isSelf(bare)) return Promise.resolve(null);
     const running = this.runs.get(bare);
     if (running) {
       running.again = true;
@@ -161,40 +179,71 @@ export class DrainEngine {
     }
   }
 
+  private isSelf(peer: string): boolean {
+    const self = this.relay.self;
+    return self !== "" && bareJid(self) === bareJid(peer);
+  }
+
+  /**
+   * One pass (see src/messaging/README.md, "Drain"): batches go out while
+   * earlier ones await their outcomes, up to `window` in flight; outcomes
+   * are read in queue order; each delivered message is acked as it comes
+   * (group-committed); a permanent refusal becomes a dead letter; the first
+   * other failure stops the pass, and it and all behind it stay queued.
+   */
   private async pass(peer: string): Promise<DrainReport> {
-    let delivered = 0;
-    let requeued = 0;
-    const report = (stop: DrainStop): DrainReport => {
-      const r: DrainReport = { peer, delivered, requeued, stop };
-      this.events.emit({ type: "drained", ...r });
-      return r;
-    };
+    const r: DrainReport = { peer, delivered: 0, requeued: 0, failed: 0, stop: "empty" };
+    const acks = new AckBatcher<PoppedMessage>(async (ms) => {
+      await this.store.ack(peer, ms.map((m) => m.key));
+      r.delivered += ms.length;
+      this.events.emit({ type: "delivered", peer, ids: ms.map((m) => m.id) });
+    });
+    const flight: Flight[] = [];
+    const room = Math.min(this.batchSize, this.window);
+    let after: RecordKey | undefined;
+    let more = true;
+    let halt: DrainStop | null = null;
     try {
       for (;;) {
-        if (this.stopped) return report("stopped");
-        if (!this.relay.isAvailable(peer)) return report("unavailable");
-        const batch = await this.store.peek(peer, this.batchSize);
-        if (batch.length === 0) return report("empty");
-        // Pipelined: the whole batch goes out in order at once, then the outcomes are read.
-        const outcomes = await Promise.all(batch.map((m) => this.sendOne(m)));
-        // Only the delivered prefix leaves the queue: after a failure, the rest stays in
-        // place even if it arrived, so the queue keeps one order (the receiver drops repeats).
-        const cut = outcomes.findIndex((o) => o.status !== "delivered");
-        const sent = cut === -1 ? batch : batch.slice(0, cut);
-        const failed = cut === -1 ? undefined : outcomes[cut];
-        requeued += batch.length - sent.length;
-        if (failed) void this.store.requeued(peer, batch.slice(sent.length).map((m) => m.id)).catch(() => undefined);
-        const stop: DrainStop | null = failed ? (failed.status as DrainStop) : this.stopped ? "stopped" : null;
-        if (sent.length) {
-          // One ack per batch: it deletes them and records mod_offline's pop_messages timing.
-          await this.store.ack(peer, sent.map((m) => m.key));
-          delivered += sent.length;
-          this.events.emit({ type: "delivered", peer, ids: sent.map((m) => m.id) });
+        halt ??= this.stopped ? "stopped" : !this.relay.isAvailable(peer) ? "unavailable" : null;
+        if (halt === null && more && this.window - flight.length >= room) {
+          const batch = await this.store.peek(peer, room, after);
+          more = batch.length === room;
+          // Pipelined: the relay keeps one peer's sends in order.
+          for (const m of batch) flight.push({ m, outcome: this.sendOne(m) });
+          after = batch.at(-1)?.key ?? after;
+          continue;
         }
-        if (stop) return report(stop);
+        const head = flight.shift();
+        if (!head) break;
+        const o = await head.outcome;
+        if (o.status === "delivered") acks.add(head.m);
+        else if (o.status === "bounced" && o.permanent) await this.bury(peer, head.m, o, r);
+        else {
+          // It and everything behind it stay queued, in place (what of them arrived, a deduping receiver drops).
+          const kept = [head, ...flight.splice(0)].map((f) => f.m.id);
+          r.requeued += kept.length;
+          void this.store.requeued(peer, kept).catch(() => undefined);
+          halt = o.status;
+          break;
+        }
       }
+      await acks.flush();
+      r.stop = halt ?? "empty";
     } catch {
-      return report("failed");
+      await acks.flush().catch(() => undefined);
+      r.stop = "failed";
+    }
+    this.events.emit({ type: "drained", ...r });
+    return r;
+  }
+
+  /** A permanent refusal: out of the queue into the dead letters, and the app is told. */
+  private async bury(peer: string, m: PoppedMessage, o: Extract<SendOutcome, { status: "bounced" }>, r: DrainReport): Promise<void> {
+    const error: StanzaErrorData = { type: o.type ?? "cancel", condition: o.condition, ...(o.text !== undefined && { text: o.text }) };
+    if (await this.store.bury(peer, m.key, error)) {
+      r.failed++;
+      this.events.emit({ type: "failed", peer, id: m.id, error });
     }
   }
 

@@ -1,6 +1,8 @@
 import { xml, type Element } from "@xmpp/xml";
 import { NS } from "../../core/namespaces.ts";
 import type { OfflineStoreApi } from "../../core/store-api.ts";
+import type { StoreEvent } from "../../core/events.ts";
+import type { StanzaErrorData } from "../../core/dead-letter.ts";
 import { InvalidRequestError, OfflineEdgeError } from "../../core/errors.ts";
 import { bareJid } from "../../core/jid.ts";
 import type { WriteResult } from "../../core/offline-store.ts";
@@ -59,10 +61,12 @@ export class Outbox {
     this.drain = options.drain;
     this.groups = options.groups ?? (() => undefined);
     this.unsubscribe = [
-      this.drain.subscribe((e) => e.type === "delivered" && this.book.delivered(e.ids, e.peer)),
-      // Pops by other tabs and the worker, as far as the store names their ids.
-      this.store.subscribe((e) => e.type === "popped" && this.book.delivered(e.ids, e.owner)),
-      this.store.subscribe((e) => e.type === "stored" && this.book.stored(e.ids, e.owner)),
+      this.drain.subscribe((e) => {
+        if (e.type === "delivered") this.book.delivered(e.ids, e.peer);
+        else if (e.type === "failed") this.failed(e.id, e.peer, e.error);
+      }),
+      // What every tab's drain (and the worker) did, as the store names the ids.
+      this.store.subscribe((e) => this.onStoreEvent(e)),
       this.relay.onLateBounce?.((late) => void this.requeue(late.stanza, late.peer)) ?? (() => undefined),
     ];
   }
@@ -109,6 +113,19 @@ export class Outbox {
 
   close(): void {
     for (const off of this.unsubscribe) off();
+  }
+
+  private onStoreEvent(e: StoreEvent): void {
+    if (e.type === "popped") this.book.delivered(e.ids, e.owner);
+    else if (e.type === "failed") for (const id of e.ids) this.failed(id, e.owner, e.error);
+    else if (e.type === "revived") for (const id of e.ids) this.tell({ id, to: e.owner, state: "queued" });
+    else if (e.type === "discarded") for (const id of e.ids) this.tell({ id, to: e.owner, state: "dropped", reason: "discarded" });
+    // A write that timed out (`unknown`) did commit after all.
+    else if (e.type === "stored") this.book.stored(e.ids, e.owner);
+  }
+
+  private failed(id: string, to: string, error: StanzaErrorData): void {
+    this.tell({ id, to, state: "failed", reason: error.condition, stanzaError: error });
   }
 
   /**
@@ -172,6 +189,11 @@ export class Outbox {
     if (d.kind === "sent") {
       const outcome = await d.outcome;
       if (outcome.status === "delivered") return this.tell({ id, to: peer, state: "delivered" });
+      // Refused for good: queueing it would only block the queue. The app has it, with the error.
+      if (outcome.status === "bounced" && outcome.permanent) {
+        const error = { type: outcome.type ?? "cancel", condition: outcome.condition, ...(outcome.text !== undefined && { text: outcome.text }) };
+        return this.tell({ id, to: peer, state: "failed", reason: outcome.condition, stanzaError: error });
+      }
       lane.queuing++; // the kept copy is on its way to the queue: what comes next goes behind it
     }
     const status = await this.write(el, id, peer);
@@ -193,16 +215,20 @@ export class Outbox {
     if (status.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
   }
 
-  /** Queues the kept copy; the store's answer becomes the message's state. */
+  /**
+   * Queues the kept copy; the store's answer becomes the message's state. A
+   * store failure is not `bounced` (nobody refused it): a timeout is
+   * `unknown` (it may have been stored: a later `stored` event says so),
+   * any other failure is `failed` with the error's code (nothing holds it).
+   */
   private async write(el: Element, id: string, peer: string): Promise<DeliveryStatus> {
     let result: WriteResult | undefined;
     try {
       [result] = await this.store.write([el.toString()]);
     } catch (e) {
       const reason = e instanceof OfflineEdgeError ? e.code : "storage-failed";
-      // No answer in time is no refusal: the store may have it, and its events will tell.
-      if (reason === "timeout") return { id, to: peer, state: "unknown", reason, error: e instanceof Error ? e.message : String(e) };
-      return { id, to: peer, state: "bounced", reason, error: e instanceof Error ? e.message : String(e) };
+      const error = e instanceof Error ? e.message : String(e);
+      return { id, to: peer, state: reason === "timeout" ? "unknown" : "failed", reason, error };
     }
     if (!result || result.status === "stored") return { id, to: peer, state: "queued" };
     if (result.status === "bounced") return { id, to: peer, state: "bounced", reason: result.reason, error: result.error };

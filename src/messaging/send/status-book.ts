@@ -1,15 +1,12 @@
+import type { StanzaErrorData } from "../../core/dead-letter.ts";
 import { Listeners } from "../../core/listeners.ts";
 
 /**
- * Where one message to one recipient stands, as the app sees it:
- * `sent` handed to the relay, fate pending; `queued` in the offline store,
- * to go out when the peer's presence appears; `delivered` the peer took it;
- * `bounced` nobody has it (the store refused it, e.g. its queue is full);
- * `dropped` the store's policy keeps no such message (e.g. a headline);
- * `unknown` the store did not answer in time: it may hold the message, and
- * the state changes when the store tells (`queued`, then `delivered`).
+ * Where one message to one recipient stands, as the app sees it. The state
+ * table (what each state means, what it can change to) is in
+ * src/messaging/README.md.
  */
-export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped" | "unknown";
+export type DeliveryState = "sent" | "queued" | "delivered" | "bounced" | "dropped" | "failed" | "unknown";
 
 /** One message's state for one recipient. */
 export interface DeliveryStatus {
@@ -22,6 +19,8 @@ export interface DeliveryStatus {
   reason?: string;
   /** When bounced: the error reply for the sender, as XML, when the store gave one; else the failure's message. */
   error?: string;
+  /** When the relay refused it (`failed`, or a direct send bounced): the stanza error as data. */
+  stanzaError?: StanzaErrorData;
 }
 
 const MAX_DONE = 10_000;
@@ -49,7 +48,7 @@ export class DeliveryBook {
   private readonly states = new Map<string, DeliveryStatus>();
   /** Keys told a final state lately, so a second report (drain and store both) is not told twice. */
   private readonly done = new Set<string>();
-  /** Keys the store reported stored lately, for a write whose answer times out after that report. */
+  /** Keys the store said it holds while no state said `unknown`: a timed-out answer coming after is `queued`. */
   private readonly storedLately = new Set<string>();
   private readonly all = new Listeners<DeliveryStatus>();
   private readonly byId = new Map<string, Listeners<DeliveryStatus>>();
@@ -60,12 +59,16 @@ export class DeliveryBook {
     return undefined;
   }
 
-  /** Records and tells a new state (returned as recorded); a message already delivered or bounced stays so. */
+  /**
+   * Records and tells a new state (returned as recorded); a message already
+   * delivered or bounced stays so; the same state is told once.
+   */
   set(status: DeliveryStatus): DeliveryStatus {
     const key = keyOf(status.id, status.to);
     if (this.done.has(key)) return status;
     // The store's word came before its timed-out answer: the truth is known already.
     if (status.state === "unknown" && this.storedLately.has(key)) status = { id: status.id, to: status.to, state: "queued" };
+    if (this.states.get(key)?.state === status.state) return status;
     if (FINAL.has(status.state)) this.finish(key);
     else this.states.set(key, status);
     this.all.emit(status);
@@ -84,19 +87,21 @@ export class DeliveryBook {
     this.done.delete(keyOf(id, to));
   }
 
+  /**
+   * The drain (or a store pop, in any tab) delivered these ids to `to`:
+   * told for every id, known here or not (queued before a reload, or by
+   * another tab), so that `onStatus` alone follows every message.
+   */
+  delivered(ids: readonly string[], to: string): void {
+    for (const id of ids) this.set({ id, to, state: "delivered" });
+  }
+
   /** The store says it holds these ids for `to`: an `unknown` write did store them (told before or after). */
   stored(ids: readonly string[], to: string): void {
     for (const id of ids) {
       const key = keyOf(id, to);
       if (this.states.get(key)?.state === "unknown") this.set({ id, to, state: "queued" });
       else remember(this.storedLately, key);
-    }
-  }
-
-  /** The drain (or a store pop) delivered these ids to `to`. */
-  delivered(ids: readonly string[], to: string): void {
-    for (const id of ids) {
-      if (this.states.has(keyOf(id, to)) || this.byId.has(id)) this.set({ id, to, state: "delivered" });
     }
   }
 

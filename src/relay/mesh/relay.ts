@@ -48,7 +48,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable" };
+const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable", type: "cancel", permanent: false };
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1, max = Infinity): number {
   const v = value ?? fallback;
@@ -99,9 +99,11 @@ export class MeshRelay implements Relay {
     this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
   }
 
+  /** Whether the peer has a tab on the mesh; never true for ourselves (our own other tabs are not a peer). */
   isAvailable(peer: string): boolean {
     try {
-      return this.roster.isAvailable(bareJid(peer));
+      const bare = bareJid(peer);
+      return bare !== this.self && this.roster.isAvailable(bare);
     } catch {
       return false;
     }
@@ -217,7 +219,7 @@ export class MeshRelay implements Relay {
     if (!change) return;
     // A newcomer learns of us now rather than at our next beat.
     this.announce(true);
-    if (change.bareChanged) this.presence.emit({ peer: change.bare, available: true });
+    if (change.bareChanged && change.bare !== this.self) this.presence.emit({ peer: change.bare, available: true });
   }
 
   /** A tab left: sends waiting on it can no longer be acked by it. */
@@ -227,7 +229,7 @@ export class MeshRelay implements Relay {
         this.settle(ref, { status: "unknown", reason: "recipient-left" });
       }
     }
-    if (change.bareChanged) this.presence.emit({ peer: change.bare, available: false });
+    if (change.bareChanged && change.bare !== this.self) this.presence.emit({ peer: change.bare, available: false });
   }
 
   private onMessageFrame(frame: MessageFrame, from: string): void {

@@ -1,6 +1,7 @@
 import { client as xmppClient, type Authenticate } from "@xmpp/client";
 import { xml, type Element } from "@xmpp/xml";
 import { InvalidOptionError } from "../../core/errors.ts";
+import { parseAddress } from "../../core/jid.ts";
 import { randomId } from "./ids.ts";
 import { XmppRelay } from "./relay.ts";
 import type { XmppRelayOptions } from "./types.ts";
@@ -13,9 +14,17 @@ export interface CreateXmppRelayOptions extends XmppRelayOptions {
    * `xmpp://host:port` or `xmpps://…` (Node only: TCP is not bundled for browsers).
    */
   service: string;
-  /** The XMPP domain; default: the host of `service`. */
+  /**
+   * The user's JID (`alice@example.org`, or with a resource). Its domain is
+   * the XMPP domain: never guessed from `service`, whose host is often
+   * another name (a WebSocket proxy, 127.0.0.1). Give either this, or
+   * `username` and `domain`.
+   */
+  jid?: string;
+  /** The XMPP domain, when `jid` is not given. */
   domain?: string;
-  username: string;
+  /** The local part, when `jid` is not given. */
+  username?: string;
   password: string;
   /** Resource to ask for; default: the server picks one. */
   resource?: string;
@@ -33,6 +42,32 @@ export interface CreateXmppRelayOptions extends XmppRelayOptions {
   userAgent?: Element;
 }
 
+/** Username, domain and resource from `jid` (or `username` and `domain`); a typed error when the domain is missing. */
+function account(o: CreateXmppRelayOptions): { username: string; domain: string; resource?: string } {
+  let username = o.username;
+  let domain = o.domain;
+  let resource = o.resource;
+  if (o.jid !== undefined) {
+    let jid;
+    try {
+      jid = parseAddress(o.jid);
+    } catch {
+      throw new InvalidOptionError(`jid is not a valid JID: ${JSON.stringify(o.jid)}.`);
+    }
+    if (!jid.local) throw new InvalidOptionError("jid must name a user (local@domain).");
+    if ((username !== undefined && username !== jid.local) || (domain !== undefined && domain !== jid.domain)) {
+      throw new InvalidOptionError("jid disagrees with username or domain.");
+    }
+    username = jid.local;
+    domain = jid.domain;
+    resource ??= jid.resource || undefined;
+  }
+  if (!username || !domain) {
+    throw new InvalidOptionError("createXmppRelay needs the user's JID (jid, or username and domain); the domain is never taken from the service URL.");
+  }
+  return { username, domain, ...(resource !== undefined && { resource }) };
+}
+
 /**
  * Creates an `@xmpp/client`, logs in, sends initial presence, and resolves
  * once the server has processed it (so contacts on the same server are
@@ -42,7 +77,8 @@ export interface CreateXmppRelayOptions extends XmppRelayOptions {
  * login or presence fail or take longer than `startTimeoutMs`.
  */
 export async function createXmppRelay(options: CreateXmppRelayOptions): Promise<XmppRelay> {
-  const { service, domain, username, password, resource, mechanism } = options;
+  const { service, password, mechanism } = options;
+  const { username, domain, resource } = account(options);
   const priority = options.priority ?? 0;
   if (!Number.isInteger(priority) || priority < -128 || priority > 127) {
     throw new InvalidOptionError("priority must be a whole number in -128..127.");
@@ -58,7 +94,7 @@ export async function createXmppRelay(options: CreateXmppRelayOptions): Promise<
     : undefined;
   const client = xmppClient({
     service,
-    ...(domain !== undefined && { domain }),
+    domain,
     ...(resource !== undefined && { resource }),
     username,
     password,

@@ -1,18 +1,32 @@
 import type { Element } from "@xmpp/xml";
 import { parseAddress } from "../../core/jid.ts";
 import { NS } from "../../core/namespaces.ts";
+import { PERMANENT_ERROR_TYPES, type StanzaErrorData } from "../../core/dead-letter.ts";
 import type { DeliveryProof, LateBounce, XmppSendOutcome } from "./types.ts";
 
 /** Conditions that mean "no session of the peer took it" (RFC 6121 §8.5.2, XEP-0198 §5). */
 export const PEER_OFFLINE_CONDITIONS: ReadonlySet<string> = new Set(["service-unavailable", "recipient-unavailable"]);
 
-/** The defined condition and text of a stanza error (`<message type='error'><error>…`). */
-export function readStanzaError(stanza: Element): { condition: string; text?: string } {
+/** The type, defined condition and text of a stanza error (`<message type='error'><error type=…>…`), as data. */
+export function readStanzaError(stanza: Element): StanzaErrorData {
   const error = stanza.getChild("error");
   const condition =
     error?.getChildElements().find((c) => c.getNS() === NS.stanzas && c.name !== "text")?.name ?? "undefined-condition";
   const text = error?.getChildText("text", NS.stanzas) ?? undefined;
-  return text ? { condition, text } : { condition };
+  const type = error?.attrs.type ?? "cancel";
+  return text ? { type, condition, text } : { type, condition };
+}
+
+/**
+ * Whether sending the message again can never help: a `cancel`, `modify`
+ * or `auth` error, except the "peer offline" conditions (the peer may come
+ * back). A `groupchat` message to a user's bare JID is refused with
+ * `service-unavailable` by design (RFC 6121 §8.5.2.1.1): permanent too.
+ */
+export function isPermanent(error: StanzaErrorData, sent: Element): boolean {
+  if (!PERMANENT_ERROR_TYPES.has(error.type)) return false;
+  if (!PEER_OFFLINE_CONDITIONS.has(error.condition)) return true;
+  return sent.attrs.type === "groupchat" && error.condition === "service-unavailable";
 }
 
 function wantsReceipt(kept: Element): boolean {
@@ -85,6 +99,11 @@ export class DeliveryTracker {
     return this.byId.has(id);
   }
 
+  /** Whether the peer has answered a receipt in this session (so it does answer them). */
+  answersReceipts(peer: string): boolean {
+    return this.receiptPeers.has(peer);
+  }
+
   /** Starts tracking a message about to be written; its outcome is the returned promise. */
   track(id: string, peer: string, kept: Element, wire: Element): { entry: InFlight; outcome: Promise<XmppSendOutcome> } {
     let resolve!: (o: XmppSendOutcome) => void;
@@ -148,12 +167,16 @@ export class DeliveryTracker {
     const entry = this.byId.get(id);
     if (entry) {
       if (!this.fromPeer(error.attrs.from, entry.peer)) return false;
-      const { condition, text } = readStanzaError(error);
-      const peerOffline = PEER_OFFLINE_CONDITIONS.has(condition);
+      const data = readStanzaError(error);
+      const { condition, text } = data;
+      const permanent = isPermanent(data, entry.kept);
+      const peerOffline = PEER_OFFLINE_CONDITIONS.has(condition) && !permanent;
       this.settle(entry, {
         status: "bounced",
         condition,
         ...(text !== undefined && { text }),
+        type: data.type,
+        permanent,
         peerOffline,
         error,
         id,

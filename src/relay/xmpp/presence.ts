@@ -24,6 +24,8 @@ export class PresenceTracker {
   constructor(
     private readonly emit: (change: PresenceChange) => void,
     private online: boolean,
+    /** Our own bare JID: the server reflects our presence to our other resources, which are never "a peer". */
+    private readonly self: () => string = () => "",
   ) {}
 
   /** Whether the peer (bare JID) can be reached now. */
@@ -53,6 +55,7 @@ export class PresenceTracker {
     } catch {
       return; // no or unreadable `from`: not a peer's presence
     }
+    if (bare === this.self()) return; // our own resources (reflected presence): never a peer to drain to
     const before = this.reachable(bare);
     let resources = this.peers.get(bare);
     if (type === undefined) {

@@ -8,6 +8,8 @@ import type { PresenceChange, Relay } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
+import { NS_DISCO_INFO, ownDiscoInfo, PeerFeatures } from "./caps.ts";
+import { NS } from "../../core/namespaces.ts";
 import { receiptFor, receivedId, wantsReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
@@ -34,7 +36,7 @@ function checkNumber(name: string, value: number, min: number): number {
 
 /**
  * A {@link Relay} over an `@xmpp/client` 0.14 connection. See
- * `src/relay/xmpp.ts` for what it needs from the server and the roster,
+ * `src/relay/xmpp/README.md` for what it needs from the server and the roster,
  * and for the delivery rule.
  *
  * `new XmppRelay(client)` plugs into a client the embedder already runs:
@@ -59,9 +61,14 @@ export class XmppRelay implements Relay {
   private readonly early: Element[] = [];
   private readonly lateBounceEvents = new Listeners<LateBounce>();
   private readonly errorEvents = new Listeners<unknown>();
+  private readonly subscriptionEvents = new Listeners<string>();
+  private readonly acceptSubscriptions: (peer: string) => boolean;
   private readonly detachers: Array<() => void> = [];
-  /** Outstanding pings by iq id. */
-  private readonly pings = new Map<string, (answered: boolean) => void>();
+  /** Outstanding iq requests (pings, disco) by id: called with the answer, or null (timeout, down). */
+  private readonly pings = new Map<string, (answer: Element | null) => void>();
+  /** What the peers' resources support (disco#info / caps), to ask receipts only of those that answer them. */
+  private readonly features: PeerFeatures;
+  private readonly discoTimeoutMs: number;
   private pingBatch: InFlight[] | null = null;
   private ackRequest: ReturnType<typeof setTimeout> | undefined;
   /** Whether the last stream features offered XEP-0198 (so an `<enable/>` is coming). */
@@ -81,7 +88,13 @@ export class XmppRelay implements Relay {
     this.owned = owned;
     this.started = !owned;
     this.receipts = options.receipts ?? true;
+    const accept = options.acceptSubscriptions ?? false;
+    this.acceptSubscriptions = typeof accept === "function" ? accept : () => accept;
     this.confirmTimeoutMs = checkNumber("confirmTimeoutMs", options.confirmTimeoutMs ?? 30_000, 1);
+    this.discoTimeoutMs = checkNumber("discoTimeoutMs", options.discoTimeoutMs ?? 3000, 0);
+    this.features = new PeerFeatures((to, node) =>
+      this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
+    );
     this.delivery = new DeliveryTracker({
       graceMs: checkNumber("graceMs", options.graceMs ?? 250, 0),
       confirmTimeoutMs: this.confirmTimeoutMs,
@@ -95,7 +108,7 @@ export class XmppRelay implements Relay {
     this.presence = new PresenceTracker((c) => {
       if (!c.available) this.delivery.peerGone(c.peer);
       this.presenceEvents.emit(c);
-    }, client.status === "online");
+    }, client.status === "online", () => this.selfJid);
 
     this.listen(client, "stanza", (stanza: Element) => this.onStanza(stanza));
     this.listen(client, "nonza", (nonza: Element) => this.onNonza(nonza));
@@ -108,6 +121,8 @@ export class XmppRelay implements Relay {
       this.listen(sm, "fail", (stanza: Element) => this.delivery.failed(stanza));
       this.listen(sm, "resumed", () => this.presence.setOnline(true));
     }
+    // Our own disco#info answer (through @xmpp/client's iq callee, which otherwise refuses every query).
+    client.iqCallee?.get(NS_DISCO_INFO, "query", (ctx, next) => (this.closed || ctx.element?.attrs.node ? next() : ownDiscoInfo(this.receipts)));
     // An owned client's errors are ours to report; the listener stays after
     // close() so a late error event never becomes an uncaught exception.
     if (owned) client.on("error", (err: unknown) => void (this.closed || this.errorEvents.emit(err)));
@@ -183,6 +198,11 @@ export class XmppRelay implements Relay {
     const wire = cloneElement(kept);
     const { entry, outcome } = this.delivery.track(id, peer, kept, wire);
     await this.smSettled(this.confirmTimeoutMs);
+    if (kept.getChild("request", NS.receipts) && !(await this.answersReceipts(peer))) {
+      // Receipts only from peers that answer them; the others' messages rest on the server's ack.
+      kept.remove("request", NS.receipts);
+      wire.remove("request", NS.receipts);
+    }
     if (!this.delivery.isPending(entry)) return outcome;
     if (this.client.status !== "online") {
       this.delivery.unknown(entry, "not connected");
@@ -201,6 +221,17 @@ export class XmppRelay implements Relay {
     if (sm && sm.outbound_q.some((q) => q.stanza === wire)) this.requestAck(sm);
     else this.confirmByPing(entry);
     return outcome;
+  }
+
+  /**
+   * Whether the peer answers XEP-0184 receipts: one of its resources
+   * advertises them (disco#info, cached per full JID and caps `ver`), or it
+   * has answered one before. Waits at most `discoTimeoutMs` for answers.
+   */
+  answersReceipts(peer: string): Promise<boolean> | boolean {
+    const bare = bareJid(peer);
+    if (this.delivery.answersReceipts(bare)) return true;
+    return this.features.supports(bare, NS.receipts, this.discoTimeoutMs);
   }
 
   /**
@@ -234,6 +265,16 @@ export class XmppRelay implements Relay {
   }
 
   /**
+   * Incoming subscription requests (`<presence type='subscribe'/>`), by bare
+   * JID. To accept one, call {@link subscribe} with it (that approves it and
+   * asks for the peer's presence in return: a mutual subscription); or set
+   * `acceptSubscriptions` to have the relay do it.
+   */
+  onSubscriptionRequest(listener: (peer: string) => void): () => void {
+    return this.subscriptionEvents.add(listener);
+  }
+
+  /**
    * Plugged-in client: detaches from it and leaves it running. Own client:
    * sends unavailable presence and stops it. Messages still in flight
    * settle `unknown`; available peers are reported unavailable first.
@@ -249,6 +290,7 @@ export class XmppRelay implements Relay {
     this.presenceEvents.clear();
     this.messageEvents.clear();
     this.lateBounceEvents.clear();
+    this.subscriptionEvents.clear();
     if (this.owned) {
       const { client } = this;
       client.reconnect?.stop();
@@ -308,9 +350,27 @@ export class XmppRelay implements Relay {
   }
 
   private onStanza(stanza: Element): void {
-    if (stanza.name === "presence") this.presence.handle(stanza);
+    if (stanza.name === "presence") this.onPresenceStanza(stanza);
     else if (stanza.name === "message") this.onMessageStanza(stanza);
     else if (stanza.name === "iq") this.onIq(stanza);
+  }
+
+  private onPresenceStanza(presence: Element): void {
+    this.presence.handle(presence);
+    const { type, from } = presence.attrs;
+    try {
+      if (!from || bareJid(from) === this.selfJid) return;
+      if (type === undefined) this.features.seen(presence);
+      else if (type === "unavailable" || type === "error") this.features.gone(from);
+      else if (type === "subscribe") this.onSubscribeRequest(bareJid(from));
+    } catch {
+      // an unreadable `from`: not a peer
+    }
+  }
+
+  private onSubscribeRequest(peer: string): void {
+    this.subscriptionEvents.emit(peer);
+    if (this.acceptSubscriptions(peer)) this.subscribe(peer).catch(() => undefined);
   }
 
   private onMessageStanza(message: Element): void {
@@ -342,13 +402,14 @@ export class XmppRelay implements Relay {
 
   private onIq(iq: Element): void {
     const { type, id } = iq.attrs;
-    if ((type === "result" || type === "error") && id) this.pings.get(id)?.(true);
+    if ((type === "result" || type === "error") && id) this.pings.get(id)?.(iq);
   }
 
   private onOnline(): void {
     // A fresh session (a resumed one emits `resumed` instead): presence is rebuilt from scratch.
     if (this.client.jid) this.selfJid = bareJid(this.client.jid.toString());
     this.presence.reset();
+    this.features.reset();
     this.presence.setOnline(true);
     if (this.owned && this.started) {
       const owned = this.owned;
@@ -391,23 +452,28 @@ export class XmppRelay implements Relay {
     }, 0);
   }
 
-  private roundTrip(timeoutMs: number): Promise<boolean> {
-    if (this.closed || this.client.status !== "online") return Promise.resolve(false);
-    const id = randomId();
-    return new Promise<boolean>((resolve) => {
-      const done = (answered: boolean) => {
+  private async roundTrip(timeoutMs: number): Promise<boolean> {
+    const to = this.selfJid ? parseAddress(this.selfJid).domain : undefined;
+    return (await this.request(xml("iq", { type: "get", id: randomId(), to }, xml("ping", { xmlns: NS_PING })), timeoutMs)) !== null;
+  }
+
+  /** Sends an iq and resolves with its answer (result or error), or null on timeout or disconnect. */
+  private request(iq: Element, timeoutMs: number): Promise<Element | null> {
+    if (this.closed || this.client.status !== "online") return Promise.resolve(null);
+    const id = iq.attrs.id as string;
+    return new Promise<Element | null>((resolve) => {
+      const done = (answer: Element | null) => {
         clearTimeout(timer);
         this.pings.delete(id);
-        resolve(answered);
+        resolve(answer);
       };
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = setTimeout(() => done(null), timeoutMs);
       this.pings.set(id, done);
-      const to = this.selfJid ? parseAddress(this.selfJid).domain : undefined;
-      this.client.send(xml("iq", { type: "get", id, to }, xml("ping", { xmlns: NS_PING }))).catch(() => done(false));
+      this.client.send(iq).catch(() => done(null));
     });
   }
 
   private failPings(): void {
-    for (const done of [...this.pings.values()]) done(false);
+    for (const done of [...this.pings.values()]) done(null);
   }
 }

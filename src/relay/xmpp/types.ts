@@ -34,6 +34,8 @@ export interface XmppClientLike extends EmitterLike {
   send(element: Element): Promise<void>;
   /** Present on @xmpp/client instances (XEP-0198). */
   streamManagement?: StreamManagementLike;
+  /** @xmpp/iq's callee (present on @xmpp/client instances): the relay answers disco#info through it. */
+  iqCallee?: { get(ns: string, name: string, handler: (ctx: { element?: Element }, next: () => unknown) => unknown): void };
   /** Only used for a client the relay created itself. */
   start?(): Promise<unknown>;
   stop?(): Promise<unknown>;
@@ -68,7 +70,11 @@ export type XmppSendOutcome =
       /** The defined condition of the error, e.g. `service-unavailable`. */
       condition: string;
       text?: string;
-      /** True for `service-unavailable` and `recipient-unavailable`: the peer has no session that took it. */
+      /** The stanza error's type: `cancel`, `modify`, `auth`, `wait`. */
+      type: string;
+      /** Sending it again cannot help (see `isPermanent`): the drain sets it aside as a dead letter. */
+      permanent: boolean;
+      /** True for `service-unavailable` and `recipient-unavailable` (unless permanent): the peer has no session that took it. */
       peerOffline: boolean;
       /** The `<message type='error'/>` that came back. */
       error: Element;
@@ -105,8 +111,20 @@ export interface XmppRelayOptions {
    * routes (s2s, clustered servers).
    */
   graceMs?: number;
+  /**
+   * How long a send waits for the peer's disco#info answers (XEP-0030/0115,
+   * asked once per resource when its presence arrives) to decide whether to
+   * ask it for a XEP-0184 receipt. Default 3000 ms; no answer: no receipt asked.
+   */
+  discoTimeoutMs?: number;
   /** Give up waiting for the server's ack/ping and settle `unknown` after this long. Default 30000 ms. */
   confirmTimeoutMs?: number;
+  /**
+   * Accept incoming presence subscription requests (all, or those the
+   * function approves): the relay answers `subscribed` and subscribes back,
+   * so the subscription is mutual. Default false (see `onSubscriptionRequest`).
+   */
+  acceptSubscriptions?: boolean | ((peer: string) => boolean);
   /** Answer XEP-0184 receipt requests on the app's behalf, once the app's listeners have taken the message. Default true. */
   receipts?: boolean;
   /**

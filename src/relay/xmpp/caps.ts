@@ -1,0 +1,96 @@
+import { xml, type Element } from "@xmpp/xml";
+import { parseAddress } from "../../core/jid.ts";
+import { NS } from "../../core/namespaces.ts";
+
+// Knowing the peer: XEP-0030 service discovery and XEP-0115 entity capabilities.
+
+/** XEP-0030 disco#info namespace. */
+export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+/** XEP-0115 entity capabilities namespace. */
+export const NS_CAPS = "http://jabber.org/protocol/caps";
+
+/** Sends a disco#info query to a full JID; resolves with the answer (result or error), or null on timeout/disconnect. */
+export type DiscoQuery = (to: string, node: string | undefined) => Promise<Element | null>;
+
+interface Resource {
+  ver: string | null;
+  features: Promise<ReadonlySet<string>>;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The features in a disco#info result; none for an error (a client without disco) or no answer. */
+export function featuresOf(answer: Element | null): ReadonlySet<string> {
+  const query = answer?.attrs.type === "result" ? answer.getChild("query", NS_DISCO_INFO) : undefined;
+  if (!query) return NONE;
+  return new Set(query.getChildren("feature").map((f) => f.attrs.var as string).filter(Boolean));
+}
+
+/**
+ * What each of the peers' resources supports (XEP-0184 receipts, XEP-0333
+ * markers), learned once per full JID when its available presence comes,
+ * and again when its XEP-0115 caps `ver` changes. Answers are cached per
+ * `ver` too, so resources running the same client are asked once. (The caps
+ * hash is not verified: a peer that lies about its features only changes
+ * how we confirm messages to itself.)
+ */
+export class PeerFeatures {
+  private readonly resources = new Map<string, Resource>();
+  private readonly byVer = new Map<string, Promise<ReadonlySet<string>>>();
+
+  constructor(private readonly query: DiscoQuery) {}
+
+  /** An available presence from a full JID: learn its features unless known for its caps. */
+  seen(presence: Element): void {
+    const from = presence.attrs.from as string | undefined;
+    if (!from || !parseAddress(from).resource) return;
+    const c = presence.getChild("c", NS_CAPS);
+    const ver = c?.attrs.ver ? `${c.attrs.node ?? ""}#${c.attrs.ver}` : null;
+    const known = this.resources.get(from);
+    if (known && known.ver === ver) return;
+    let features = ver ? this.byVer.get(ver) : undefined;
+    if (!features) {
+      features = this.query(from, ver ?? undefined).then(featuresOf);
+      // Only a real answer is worth sharing under its ver.
+      if (ver) this.byVer.set(ver, features);
+    }
+    this.resources.set(from, { ver, features });
+  }
+
+  /** A resource (full JID) or, for a bare JID, every resource went away. */
+  gone(jid: string): void {
+    if (parseAddress(jid).resource) this.resources.delete(jid);
+    else for (const full of [...this.resources.keys()]) if (full.startsWith(`${jid}/`)) this.resources.delete(full);
+  }
+
+  /** Forgets every resource (a fresh session); the per-ver cache stays. */
+  reset(): void {
+    this.resources.clear();
+  }
+
+  /**
+   * Whether some resource of `bare` supports `feature`, as soon as every
+   * resource has answered, or `waitMs` passed (then: what is known so far).
+   */
+  async supports(bare: string, feature: string, waitMs: number): Promise<boolean> {
+    const pending = [...this.resources].filter(([full]) => full.startsWith(`${bare}/`)).map(([, r]) => r.features);
+    if (pending.length === 0) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const known: Array<ReadonlySet<string>> = [];
+    const all = Promise.all(pending.map((p) => p.then((f) => void known.push(f))));
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    return known.some((f) => f.has(feature));
+  }
+}
+
+/** Our own disco#info answer: what an offline-edge relay supports. */
+export function ownDiscoInfo(receipts: boolean): Element {
+  return xml(
+    "query",
+    { xmlns: NS_DISCO_INFO },
+    xml("identity", { category: "client", type: "web", name: "offline-edge" }),
+    xml("feature", { var: NS_DISCO_INFO }),
+    receipts ? xml("feature", { var: NS.receipts }) : null,
+  );
+}
