@@ -5,6 +5,8 @@ import type { RecordKey } from "../core/record.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
 import type { OfflineStoreApi, StoreMode } from "../core/store-api.ts";
+import { MicroBatcher } from "../core/micro-batch.ts";
+import { isPlainObject } from "../core/options.ts";
 
 /** Carries one request to a store host and brings back its reply. */
 export type Transport = (request: Request) => Promise<Reply>;
@@ -34,7 +36,7 @@ function chunkByStanzas(writes: PendingWrite[]): PendingWrite[][] {
 }
 
 function isEvent(data: unknown): data is StoreEvent {
-  return typeof data === "object" && data !== null && typeof (data as { type?: unknown }).type === "string";
+  return isPlainObject(data) && typeof data.type === "string";
 }
 
 /**
@@ -45,7 +47,8 @@ function isEvent(data: unknown): data is StoreEvent {
 export class ClientStore implements OfflineStoreApi {
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
   private readonly listeners = new Set<StoreListener>();
-  private pendingWrites: PendingWrite[] | null = null;
+  /** Writes of one tick, sent together; requests overlap (each tick's goes out at once). */
+  private readonly pendingWrites = new MicroBatcher<PendingWrite>((writes) => this.flushWrites(writes), { serial: false });
 
   constructor(
     readonly mode: StoreMode,
@@ -85,11 +88,7 @@ export class ClientStore implements OfflineStoreApi {
     const start = performance.now();
     const written = new Promise<WriteResult[]>((resolve, reject) => {
       if (!Array.isArray(stanzas)) return reject(new InvalidRequestError("write takes an array of stanzas."));
-      if (!this.pendingWrites) {
-        this.pendingWrites = [];
-        queueMicrotask(() => this.flushWrites());
-      }
-      this.pendingWrites.push({ stanzas, resolve, reject });
+      this.pendingWrites.add({ stanzas, resolve, reject });
     });
     // One measure per call too: coalesced calls share one request, each shows its own wait.
     const done = () => measure("offline-edge:write", start, this.mode);
@@ -97,9 +96,7 @@ export class ClientStore implements OfflineStoreApi {
     return written;
   }
 
-  private flushWrites(): void {
-    const pending = this.pendingWrites ?? [];
-    this.pendingWrites = null;
+  private flushWrites(pending: PendingWrite[]): void {
     for (const chunk of chunkByStanzas(pending)) void this.sendWrites(chunk);
   }
 

@@ -1,6 +1,7 @@
 import type { OfflineBackend } from "../core/backend.ts";
 import { OfflineEdgeError } from "../core/errors.ts";
 import type { StoreEvent } from "../core/events.ts";
+import { MicroBatcher } from "../core/micro-batch.ts";
 import { OfflineStore } from "../core/offline-store.ts";
 import { toOpenMetrics } from "../core/openmetrics.ts";
 import { parseConfig, type StoreConfig } from "./config.ts";
@@ -55,7 +56,8 @@ export class StoreHost {
   private unsubscribe: () => void = () => undefined;
   private readonly ready: Promise<void>;
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
-  private outbox: StoreEvent[] = [];
+  /** Store events waiting for this task's end, then posted to every tab in one channel message. */
+  private readonly eventBuffer = new MicroBatcher<StoreEvent>((batch) => this.channel.postMessage(batch), { tick: "task", serial: false });
 
   constructor(private readonly backend: OfflineBackend) {
     // Saved settings that cannot be read or no longer pass: run on defaults rather than refuse every request.
@@ -83,12 +85,7 @@ export class StoreHost {
    * becomes one channel message instead of one per call.
    */
   private publish(e: StoreEvent): void {
-    if (this.outbox.push(e) > 1) return;
-    setTimeout(() => {
-      const batch = this.outbox;
-      this.outbox = [];
-      this.channel.postMessage(batch);
-    }, 0);
+    this.eventBuffer.add(e);
   }
 
   /** Answers one untrusted request; never throws. */

@@ -4,7 +4,7 @@
 // real ones).
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IdbSeenIds, type HolderLocks, type IdbSeenIdsOptions } from "../../src/messaging/receive/claims-idb.ts";
+import { IdbSeenIds, type HolderLocks, type IdbSeenIdsOptions } from "../../src/messaging/receive/claims.ts";
 import { HandedJournal, type JournalStorage } from "../../src/messaging/receive/handed-journal.ts";
 import { SeenIdsClosedError } from "../../src/messaging/receive/claims.ts";
 

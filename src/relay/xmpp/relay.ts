@@ -1,6 +1,6 @@
 import { xml, type Element } from "@xmpp/xml";
 import { withTimeout } from "../../core/timeout.ts";
-import { InvalidOptionError, MalformedStanzaError, OfflineEdgeError } from "../../core/errors.ts";
+import { InvalidOptionError, MalformedStanzaError, TimeoutError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
@@ -211,7 +211,7 @@ export class XmppRelay implements Relay {
    * disconnect.
    */
   async sync(timeoutMs = this.confirmTimeoutMs): Promise<void> {
-    if (!(await this.roundTrip(timeoutMs))) throw new OfflineEdgeError("timeout", "The server did not answer a ping.");
+    if (!(await this.roundTrip(timeoutMs))) throw new TimeoutError("The server did not answer a ping.");
   }
 
   /** Asks the server for the peers' current presence (`<presence type='probe'/>`; needs a subscription to them). */
