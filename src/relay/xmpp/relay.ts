@@ -8,7 +8,7 @@ import type { PresenceChange, Relay } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
-import { receiptFor, receivedId, wantsReceipt } from "./receipts.ts";
+import { receiptFor, receivedId, owesReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
 const NS_SM = "urn:xmpp:sm:3";
@@ -329,7 +329,7 @@ export class XmppRelay implements Relay {
 
   private takeMessage(message: Element): void {
     const taken = this.messageEvents.emit(message);
-    if (!this.receipts || !wantsReceipt(message)) return;
+    if (!this.receipts || !owesReceipt(message)) return;
     // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first;
     // none if one could not take it.
     void Promise.all(taken).then(
