@@ -1,18 +1,8 @@
-// The Relay contract (relay-contract.ts) against the mesh relay and the XMPP relay (a real Prosody).
+// The Relay contract (relay-contract.ts) against the XMPP relay on a real Prosody.
 import { afterAll, beforeAll } from "vitest";
 import { createXmppRelay } from "../../src/relay/xmpp/index.ts";
 import { startProsody, type ProsodyServer } from "../prosody/prosody.mjs";
 import { relayContract } from "./relay-contract.ts";
-import { channelName, meshTab } from "./relay-helpers.ts";
-
-let channel = channelName();
-relayContract("mesh", () => ({
-  alice: "alice@mesh.local",
-  bob: "bob@mesh.local",
-  nobody: "nobody@mesh.local",
-  open: async (user) => meshTab(channel, user),
-}));
-beforeAll(() => void (channel = channelName()));
 
 let server: ProsodyServer;
 let resources = 0;
