@@ -245,7 +245,9 @@ describe("MeshRelay channel input", () => {
     ack("mallory@mesh.local/m", ref, id);
     ack("bob@mesh.local/b", "other-ref", id);
     ack("bob@mesh.local/b", ref, "other-id");
-    await new Promise((r) => setTimeout(r, 30));
+    // A channel delivers one sender's frames in order: once this presence is seen, the acks above were read.
+    bob.postMessage({ v: 1, kind: "presence", from: "dave@mesh.local/d", available: true, interval: 1000 });
+    await until(() => alice.isAvailable("dave@mesh.local"));
     expect(outcome).toBeNull();
     ack("bob@mesh.local/b", ref, id);
     await until(() => outcome !== null);
