@@ -4,6 +4,7 @@ import { bounce, type BounceReason } from "./bounce.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
+import { option } from "./options.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { bareJid } from "./jid.ts";
 import { Metrics, mergeSnapshot, type MetricsSnapshot } from "./metrics.ts";
@@ -15,6 +16,7 @@ import { addOfflineDelay, refreshExpiry } from "./time.ts";
 
 /** `enabled` stores; `disabled` bounces with 503; `stub` drops silently (mod_offline_stub). */
 export type StorageMode = "enabled" | "disabled" | "stub";
+const STORAGE_MODES: readonly StorageMode[] = ["enabled", "disabled", "stub"];
 
 export interface OfflineStoreOptions extends PolicyOptions {
   backend: OfflineBackend;
@@ -77,11 +79,8 @@ export class OfflineStore {
   private metricsFlush: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: OfflineStoreOptions) {
-    const cap = options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES;
-    if (!Number.isInteger(cap) || cap <= 0) throw new InvalidOptionError("maxStanzaBytes must be a positive whole number.");
-    if (options.mode && !["enabled", "disabled", "stub"].includes(options.mode)) {
-      throw new InvalidOptionError(`Unknown mode ${String(options.mode)}.`);
-    }
+    option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
+    option.oneOf("mode", options.mode, "enabled", STORAGE_MODES);
     this.access = new AccessPolicy(options.acl, options.access);
     const rule = options.accessMaxUserMessages;
     if (rule !== undefined && (typeof rule !== "string" || !this.access.has(rule))) {
