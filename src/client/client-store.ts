@@ -117,8 +117,8 @@ export class ClientStore implements OfflineStoreApi {
   ack(owner: string, keys: RecordKey[]) {
     return this.call("ack", owner, keys);
   }
-  async requeued(owner: string, ids: string[]): Promise<void> {
-    await this.call("requeued", owner, ids);
+  async reportRequeued(owner: string, ids: string[]): Promise<void> {
+    await this.call("requeued", owner, ids); // the wire op keeps its name (protocol unchanged)
   }
   count(owner: string) {
     return this.call("count", owner);

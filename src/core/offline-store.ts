@@ -243,7 +243,7 @@ export class OfflineStore {
    * Notes that messages a drain sent came back (bounced or unconfirmed) and
    * stay queued in their place: counted as `requeued`, and told to every tab.
    */
-  requeued(owner: string, ids: string[]): void {
+  reportRequeued(owner: string, ids: string[]): void {
     if (!ids.length) return;
     const bare = bareJid(owner);
     this.metrics.count("requeued", ids.length);

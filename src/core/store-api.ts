@@ -28,8 +28,8 @@ export interface OfflineStoreApi {
   pop(owner: string, limit?: number): Promise<PoppedMessage[]>;
   peek(owner: string, limit?: number): Promise<PoppedMessage[]>;
   ack(owner: string, keys: RecordKey[]): Promise<number>;
-  /** A drain's sent messages came back and stay queued: counted and told to every tab. */
-  requeued(owner: string, ids: string[]): Promise<void>;
+  /** Reports that a drain's sent messages came back and stay queued: counted and told to every tab (a `requeued` event). */
+  reportRequeued(owner: string, ids: string[]): Promise<void>;
   count(owner: string): Promise<number>;
   list(owner: string, limit?: number): Promise<ListedMessage[]>;
   queues(): Promise<QueueInfo[]>;

@@ -38,7 +38,7 @@ export function storeApi(backend: OfflineBackend = new MemoryBackend(), options:
     pop: (o, l) => call("pop", () => store.pop(o, l)),
     peek: (o, l) => call("peek", () => store.peek(o, l)),
     ack: (o, k) => call("ack", () => store.ack(o, k)),
-    requeued: (o, ids) => call("requeued", async () => store.requeued(o, ids)),
+    reportRequeued: (o, ids) => call("reportRequeued", async () => store.reportRequeued(o, ids)),
     count: (o) => call("count", () => store.count(o)),
     list: (o, l) => call("list", () => store.list(o, l)),
     queues: () => call("queues", () => store.queues()),

@@ -183,7 +183,7 @@ export class DrainEngine {
         const sent = cut === -1 ? batch : batch.slice(0, cut);
         const failed = cut === -1 ? undefined : outcomes[cut];
         requeued += batch.length - sent.length;
-        if (failed) void this.store.requeued(peer, batch.slice(sent.length).map((m) => m.id)).catch(() => undefined);
+        if (failed) void this.store.reportRequeued(peer, batch.slice(sent.length).map((m) => m.id)).catch(() => undefined);
         const stop: DrainStop | null = failed ? (failed.status as DrainStop) : this.stopped ? "stopped" : null;
         if (sent.length) {
           // One ack per batch: it deletes them and records mod_offline's pop_messages timing.

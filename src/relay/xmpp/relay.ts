@@ -4,6 +4,7 @@ import { InvalidOptionError, MalformedStanzaError, TimeoutError } from "../../co
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { NS } from "../../core/namespaces.ts";
 import type { PresenceChange, Relay } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
@@ -11,9 +12,7 @@ import { PresenceTracker } from "./presence.ts";
 import { receiptFor, receivedId, owesReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
-const NS_SM = "urn:xmpp:sm:3";
-const NS_PING = "urn:xmpp:ping";
-const NS_STREAMS = "http://etherx.jabber.org/streams";
+const { sm: NS_SM, ping: NS_PING, streams: NS_STREAMS } = NS;
 
 /** @internal How `createXmppRelay` hands over a client the relay owns. */
 /** At most this many messages are held for a listener that is not there yet. */
