@@ -5,6 +5,7 @@ import type { RecordKey } from "../core/record.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
 import type { OfflineStoreApi, StoreMode } from "../core/store-api.ts";
+import { Listeners } from "../core/listeners.ts";
 import { MicroBatcher } from "../core/micro-batch.ts";
 import { isPlainObject } from "../core/options.ts";
 
@@ -46,7 +47,8 @@ function isEvent(data: unknown): data is StoreEvent {
  */
 export class ClientStore implements OfflineStoreApi {
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
-  private readonly listeners = new Set<StoreListener>();
+  /** The one listener set of the library: a throwing listener does not stop the others. */
+  private readonly listeners = new Listeners<StoreEvent>();
   /** Writes of one tick, sent together; requests overlap (each tick's goes out at once). */
   private readonly pendingWrites = new MicroBatcher<PendingWrite>((writes) => this.flushWrites(writes), { serial: false });
 
@@ -58,7 +60,7 @@ export class ClientStore implements OfflineStoreApi {
     // Hosts post events in batches; anything else on the channel is ignored.
     this.channel.onmessage = (m: MessageEvent) => {
       if (!Array.isArray(m.data)) return;
-      for (const e of m.data) if (isEvent(e)) for (const l of this.listeners) l(e);
+      for (const e of m.data) if (isEvent(e)) this.listeners.emit(e);
     };
   }
 
@@ -149,8 +151,7 @@ export class ClientStore implements OfflineStoreApi {
   }
 
   subscribe(listener: StoreListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async close(): Promise<void> {
