@@ -182,9 +182,13 @@ describe("MeshRelay send", () => {
     expect(await pending).toEqual({ status: "unknown", reason: "recipient-left" });
   });
 
-  it("answers unknown once closed, and rejects a bad stanza", async () => {
+  it("rejects a stanza without a recipient", async () => {
     const alice = tab(channelName(), "alice@mesh.local");
     await expect(alice.send(readMessage("<message><body>x</body></message>"))).rejects.toThrow(/JID is missing/);
+  });
+
+  it("answers unknown once closed", async () => {
+    const alice = tab(channelName(), "alice@mesh.local");
     await alice.close();
     expect(await alice.send(msg("bob@mesh.local"))).toEqual({ status: "unknown", reason: "closed" });
   });
