@@ -6,6 +6,9 @@ import type { StanzaErrorData } from "../core/dead-letter.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import { EVENTS_CHANNEL, MAX_BATCH, PROTOCOL, type Op, type Ops, type Reply, type Request, type Results } from "../protocol/request.ts";
 import type { OfflineStoreApi, StoreMode } from "../core/store-api.ts";
+import { Listeners } from "../core/listeners.ts";
+import { MicroBatcher } from "../core/micro-batch.ts";
+import { isPlainObject } from "../core/options.ts";
 
 /** Carries one request to a store host and brings back its reply. */
 export type Transport = (request: Request) => Promise<Reply>;
@@ -59,7 +62,7 @@ function requestPersistence(): void {
 }
 
 function isEvent(data: unknown): data is StoreEvent {
-  return typeof data === "object" && data !== null && typeof (data as { type?: unknown }).type === "string";
+  return isPlainObject(data) && typeof data.type === "string";
 }
 
 /**
@@ -69,8 +72,10 @@ function isEvent(data: unknown): data is StoreEvent {
  */
 export class ClientStore implements OfflineStoreApi {
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
-  private readonly listeners = new Set<StoreListener>();
-  private pendingWrites: PendingWrite[] | null = null;
+  /** The one listener set of the library: a throwing listener does not stop the others. */
+  private readonly listeners = new Listeners<StoreEvent>();
+  /** Writes of one tick, sent together; requests overlap (each tick's goes out at once). */
+  private readonly pendingWrites = new MicroBatcher<PendingWrite>((writes) => this.flushWrites(writes), { serial: false });
 
   constructor(
     readonly mode: StoreMode,
@@ -80,7 +85,7 @@ export class ClientStore implements OfflineStoreApi {
     // Hosts post events in batches; anything else on the channel is ignored.
     this.channel.onmessage = (m: MessageEvent) => {
       if (!Array.isArray(m.data)) return;
-      for (const e of m.data) if (isEvent(e)) for (const l of this.listeners) l(e);
+      for (const e of m.data) if (isEvent(e)) this.listeners.emit(e);
     };
   }
 
@@ -113,11 +118,7 @@ export class ClientStore implements OfflineStoreApi {
       // function, a Symbol) or is no string would otherwise fail every call of the tick.
       const bad = badStanza(stanzas);
       if (bad) return reject(new InvalidRequestError(bad));
-      if (!this.pendingWrites) {
-        this.pendingWrites = [];
-        queueMicrotask(() => this.flushWrites());
-      }
-      this.pendingWrites.push({ stanzas, resolve, reject });
+      this.pendingWrites.add({ stanzas, resolve, reject });
     });
     // One measure per call too: coalesced calls share one request, each shows its own wait.
     const done = () => measure("offline-edge:write", start, this.mode);
@@ -125,9 +126,7 @@ export class ClientStore implements OfflineStoreApi {
     return written;
   }
 
-  private flushWrites(): void {
-    const pending = this.pendingWrites ?? [];
-    this.pendingWrites = null;
+  private flushWrites(pending: PendingWrite[]): void {
     for (const chunk of chunkByStanzas(pending)) void this.sendWrites(chunk);
   }
 
@@ -161,8 +160,8 @@ export class ClientStore implements OfflineStoreApi {
   ack(owner: string, keys: RecordKey[]) {
     return this.call("ack", owner, keys);
   }
-  async requeued(owner: string, ids: string[]): Promise<void> {
-    await this.call("requeued", owner, ids);
+  async reportRequeued(owner: string, ids: string[]): Promise<void> {
+    await this.call("requeued", owner, ids); // the wire op keeps its name (protocol unchanged)
   }
   count(owner: string) {
     return this.call("count", owner);
@@ -196,8 +195,7 @@ export class ClientStore implements OfflineStoreApi {
   }
 
   subscribe(listener: StoreListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { Workbox, messageSW } from "workbox-window";
-import { OfflineEdgeError } from "../core/errors.ts";
+import { StorageFailedError } from "../core/errors.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import type { Reply } from "../protocol/request.ts";
 import { withTimeout } from "../core/timeout.ts";
@@ -22,22 +22,22 @@ export interface CreateOfflineStoreOptions {
 
 async function workerTransport(o: CreateOfflineStoreOptions): Promise<Transport> {
   if (!globalThis.isSecureContext) {
-    throw new OfflineEdgeError("storage-failed", `${location.origin} is not a secure context (service workers need https or localhost).`);
+    throw new StorageFailedError(`${location.origin} is not a secure context (service workers need https or localhost).`);
   }
   if (!("serviceWorker" in navigator) || !navigator.serviceWorker) {
-    throw new OfflineEdgeError("storage-failed", "Service workers are not available here.");
+    throw new StorageFailedError("Service workers are not available here.");
   }
   const wb = new Workbox(o.swUrl ?? "/sw.js", { type: "module" });
   const ms = o.activationTimeoutMs ?? 10_000;
   const registration = await withTimeout(wb.register(), ms, "Service worker registration");
-  if (!registration) throw new OfflineEdgeError("storage-failed", "The service worker did not register.");
+  if (!registration) throw new StorageFailedError("The service worker did not register.");
   // The store answers from a worker still installing (precaching the app shell): no wait for activation.
   const current = () => registration.active ?? registration.waiting ?? registration.installing;
   if (!current()) await withTimeout(wb.active, ms, "Service worker activation");
   // Ask whichever version is active now (else the one on its way), so a worker update takes over without a reload.
   return (req) => {
     const sw = current();
-    if (!sw) return Promise.reject(new OfflineEdgeError("storage-failed", "No active service worker."));
+    if (!sw) return Promise.reject(new StorageFailedError("No active service worker."));
     return withTimeout(messageSW(sw, req) as Promise<Reply>, o.timeoutMs ?? 10_000, "The service worker");
   };
 }

@@ -12,6 +12,10 @@ export type OfflineEdgeErrorCode =
   | "origin-refused"
   | "timeout"
   | "storage-failed"
+  | "inbox-closed"
+  | "seen-ids-closed"
+  | "sasl-mechanism"
+  | "no-store"
   | "refused-frame";
 
 /** Base class of every error offline-edge throws on purpose. */
@@ -68,17 +72,84 @@ export class InvalidOptionError extends OfflineEdgeError {
   }
 }
 
+/** A window of another origin asked the service worker's store. */
+export class OriginRefusedError extends OfflineEdgeError {
+  constructor(message: string) {
+    super("origin-refused", message);
+    this.name = "OriginRefusedError";
+  }
+}
+
+/** Something did not answer in time (see `withTimeout`). */
+export class TimeoutError extends OfflineEdgeError {
+  constructor(message: string) {
+    super("timeout", message);
+    this.name = "TimeoutError";
+  }
+}
+
+/** The store could not do its work (no service worker, IndexedDB failing, …). */
+export class StorageFailedError extends OfflineEdgeError {
+  constructor(message: string) {
+    super("storage-failed", message);
+    this.name = "StorageFailedError";
+  }
+}
+
+/** The inbox closed before it could hand a message over: the relay must not confirm it. */
+export class InboxClosedError extends OfflineEdgeError {
+  constructor(message = "The inbox closed before this message was handed over.") {
+    super("inbox-closed", message);
+    this.name = "InboxClosedError";
+  }
+}
+
+/** The seen-id set was closed: it takes no claims, so a message cannot be taken through it. */
+export class SeenIdsClosedError extends OfflineEdgeError {
+  constructor(message = "The seen-id set is closed.") {
+    super("seen-ids-closed", message);
+    this.name = "SeenIdsClosedError";
+  }
+}
+
+/** The XMPP server does not offer the SASL mechanism the relay was told to use. */
+export class SaslMechanismError extends OfflineEdgeError {
+  constructor(message: string) {
+    super("sasl-mechanism", message);
+    this.name = "SaslMechanismError";
+  }
+}
+
+/** A component needs a store and none was attached. */
+export class NoStoreError extends OfflineEdgeError {
+  constructor(message: string) {
+    super("no-store", message);
+    this.name = "NoStoreError";
+  }
+}
+
+/** Each code's class: what {@link reviveError} rebuilds. */
 const byCode: Record<OfflineEdgeErrorCode, (m: string) => OfflineEdgeError> = {
   "malformed-stanza": (m) => new MalformedStanzaError(m),
   "invalid-jid": (m) => new InvalidJidError(m),
-  "oversized-stanza": (m) => Object.assign(new OfflineEdgeError("oversized-stanza", m), { name: "OversizedStanzaError" }),
+  "oversized-stanza": (m) => Object.assign(Object.create(OversizedStanzaError.prototype) as OversizedStanzaError, fields("oversized-stanza", m, "OversizedStanzaError")),
   "invalid-request": (m) => new InvalidRequestError(m),
   "invalid-option": (m) => new InvalidOptionError(m),
-  "origin-refused": (m) => new OfflineEdgeError("origin-refused", m),
-  timeout: (m) => new OfflineEdgeError("timeout", m),
-  "storage-failed": (m) => new OfflineEdgeError("storage-failed", m),
+  "origin-refused": (m) => new OriginRefusedError(m),
+  timeout: (m) => new TimeoutError(m),
+  "storage-failed": (m) => new StorageFailedError(m),
+  "inbox-closed": (m) => new InboxClosedError(m),
+  "seen-ids-closed": (m) => new SeenIdsClosedError(m),
+  "sasl-mechanism": (m) => new SaslMechanismError(m),
+  "no-store": (m) => new NoStoreError(m),
   "refused-frame": (m) => new OfflineEdgeError("refused-frame", m),
 };
+
+/** An error's own fields, for a class whose constructor does not take a message (its stack is the reviver's). */
+function fields(code: OfflineEdgeErrorCode, message: string, name: string) {
+  const stack = new Error(message).stack;
+  return { code, message, name, stack };
+}
 
 /** Rebuilds a typed error from its `toJSON()` form on the other side of a channel. */
 export function reviveError(data: { code?: unknown; message?: unknown }): OfflineEdgeError {

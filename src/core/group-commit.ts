@@ -1,5 +1,6 @@
 import type { OfflineBackend, WriteGroup } from "./backend.ts";
 import type { Metrics } from "./metrics.ts";
+import { MicroBatcher } from "./micro-batch.ts";
 
 interface Pending {
   groups: WriteGroup[];
@@ -15,8 +16,7 @@ interface Pending {
  * them (after a crash, totals can lag behind the queues; messages cannot).
  */
 export class GroupCommit {
-  private queue: Pending[] = [];
-  private running = false;
+  private readonly batcher = new MicroBatcher<Pending>((batch) => this.commitBatch(batch));
 
   constructor(
     private readonly backend: OfflineBackend,
@@ -25,17 +25,7 @@ export class GroupCommit {
 
   /** Queues one request's groups; resolves with, per group, whether it was stored. */
   commit(groups: WriteGroup[]): Promise<boolean[]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ groups, resolve, reject });
-      if (!this.running) void this.run();
-    });
-  }
-
-  private async run(): Promise<void> {
-    this.running = true;
-    await Promise.resolve(); // let writes issued in the same tick join
-    while (this.queue.length > 0) await this.commitBatch(this.queue.splice(0));
-    this.running = false;
+    return new Promise((resolve, reject) => this.batcher.add({ groups, resolve, reject }));
   }
 
   // Counted in memory, persisted by the store's metrics flush: the write transaction stays on two stores.

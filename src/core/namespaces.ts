@@ -1,4 +1,4 @@
-/** XML namespaces of the XEPs the offline store reads and writes. */
+/** XML namespaces of the XEPs offline-edge reads and writes: the one place they are spelled. */
 export const NS = {
   client: "jabber:client",
   stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
@@ -10,4 +10,8 @@ export const NS = {
   sid: "urn:xmpp:sid:0", // XEP-0359
   receipts: "urn:xmpp:receipts", // XEP-0184
   events: "jabber:x:event", // XEP-0022 (legacy message events)
+  sm: "urn:xmpp:sm:3", // XEP-0198
+  ping: "urn:xmpp:ping", // XEP-0199
+  roster: "jabber:iq:roster", // RFC 6121
+  streams: "http://etherx.jabber.org/streams", // RFC 6120
 } as const;

@@ -7,6 +7,7 @@ import type { DeadLetter, StanzaErrorData } from "./dead-letter.ts";
 import { InvalidOptionError, InvalidRequestError } from "./errors.ts";
 import type { StoreEvent, StoreListener } from "./events.ts";
 import { Listeners } from "./listeners.ts";
+import { option } from "./options.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { bareJid } from "./jid.ts";
 import { Metrics, mergeSnapshot, type MetricsSnapshot } from "./metrics.ts";
@@ -18,6 +19,7 @@ import { addOfflineDelay, refreshExpiry } from "./time.ts";
 
 /** `enabled` stores; `disabled` bounces with 503; `stub` drops silently (mod_offline_stub). */
 export type StorageMode = "enabled" | "disabled" | "stub";
+const STORAGE_MODES: readonly StorageMode[] = ["enabled", "disabled", "stub"];
 
 export interface OfflineStoreOptions extends PolicyOptions {
   backend: OfflineBackend;
@@ -80,11 +82,8 @@ export class OfflineStore {
   private metricsFlush: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: OfflineStoreOptions) {
-    const cap = options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES;
-    if (!Number.isInteger(cap) || cap <= 0) throw new InvalidOptionError("maxStanzaBytes must be a positive whole number.");
-    if (options.mode && !["enabled", "disabled", "stub"].includes(options.mode)) {
-      throw new InvalidOptionError(`Unknown mode ${String(options.mode)}.`);
-    }
+    option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
+    option.oneOf("mode", options.mode, "enabled", STORAGE_MODES);
     this.access = new AccessPolicy(options.acl, options.access);
     const rule = options.accessMaxUserMessages;
     if (rule !== undefined && (typeof rule !== "string" || !this.access.has(rule))) {
@@ -319,7 +318,7 @@ export class OfflineStore {
    * Notes that messages a drain sent came back (bounced or unconfirmed) and
    * stay queued in their place: counted as `requeued`, and told to every tab.
    */
-  requeued(owner: string, ids: string[]): void {
+  reportRequeued(owner: string, ids: string[]): void {
     if (!ids.length) return;
     const bare = bareJid(owner);
     this.metrics.count("requeued", ids.length);

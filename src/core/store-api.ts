@@ -31,8 +31,8 @@ export interface OfflineStoreApi {
   pop(owner: string, limit?: number): Promise<PoppedMessage[]>;
   peek(owner: string, limit?: number, after?: RecordKey): Promise<PoppedMessage[]>;
   ack(owner: string, keys: RecordKey[]): Promise<number>;
-  /** A drain's sent messages came back and stay queued: counted and told to every tab. */
-  requeued(owner: string, ids: string[]): Promise<void>;
+  /** Reports that a drain's sent messages came back and stay queued: counted and told to every tab (a `requeued` event). */
+  reportRequeued(owner: string, ids: string[]): Promise<void>;
   /** Sets a message the relay refused for good aside, into the dead letters (see src/messaging/README.md). */
   bury(owner: string, key: RecordKey, error: StanzaErrorData): Promise<boolean>;
   /** Dead letters, of one recipient or all. */

@@ -1,4 +1,4 @@
-import { OfflineEdgeError } from "./errors.ts";
+import { TimeoutError } from "./errors.ts";
 
 /**
  * Rejects with a typed `timeout` error when a promise takes longer than
@@ -7,7 +7,7 @@ import { OfflineEdgeError } from "./errors.ts";
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OfflineEdgeError("timeout", `${what} did not answer within ${ms} ms.`)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms} ms.`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

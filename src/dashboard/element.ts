@@ -1,6 +1,7 @@
 import uplotCss from "uplot/dist/uPlot.min.css?inline";
 import type { MetricsReport, OfflineStoreApi } from "../core/store-api.ts";
 import type { StoreEvent } from "../core/events.ts";
+import { NoStoreError } from "../core/errors.ts";
 import { BreakdownView } from "./breakdown.ts";
 import { button, h, setText } from "../ui/dom.ts";
 import { EventLogView, EventRing } from "./event-log.ts";
@@ -270,7 +271,7 @@ export class OfflineDashboard extends Base {
   }
 
   #require(): OfflineStoreApi {
-    if (!this.#store) throw new Error("No store attached: set element.store first.");
+    if (!this.#store) throw new NoStoreError("No store attached: set element.store first.");
     return this.#store;
   }
 

@@ -2,7 +2,7 @@
 // out of the mesh demo's first load).
 import type { Element } from "@xmpp/xml";
 import { xml } from "@xmpp/xml";
-import { bareJid, randomId } from "../index.ts";
+import { bareJid, NS, randomId } from "../index.ts";
 import { createXmppRelay, type XmppRelay } from "../relay/xmpp/index.ts";
 import type { DemoIdentity } from "./config.ts";
 
@@ -36,7 +36,7 @@ export async function subscribeContacts(relay: XmppRelay, contacts: string[]): P
       const from = bare(stanza.attrs.from);
       if (from && contacts.includes(from)) send("subscribed", from);
     } else if (stanza.name === "iq" && stanza.attrs.type === "set") {
-      const item = stanza.getChild("query", "jabber:iq:roster")?.getChild("item");
+      const item = stanza.getChild("query", NS.roster)?.getChild("item");
       const jid = bare(item?.attrs.jid);
       if (!jid || !contacts.includes(jid) || item?.attrs.subscription !== "from" || item.attrs.ask || askedAgain.has(jid)) return;
       askedAgain.add(jid);
@@ -44,7 +44,7 @@ export async function subscribeContacts(relay: XmppRelay, contacts: string[]): P
     }
   });
   // Roster pushes go only to "interested" resources, those that asked for the roster (RFC 6121 §2.1.6).
-  await relay.client.send(xml("iq", { type: "get", id: `roster-${randomId()}` }, xml("query", { xmlns: "jabber:iq:roster" })));
+  await relay.client.send(xml("iq", { type: "get", id: `roster-${randomId()}` }, xml("query", { xmlns: NS.roster })));
   for (const c of contacts) await relay.subscribe(c);
   await relay.probe(...contacts);
   return `XMPP presence: subscriptions with ${contacts.join(" and ")} are pre-approved and requested at each sign-in. A contact shows online once they have signed in here too.`;

@@ -8,4 +8,4 @@ export { DrainEngine, DRAIN_LOCK_PREFIX, type DrainEvent, type DrainOptions, typ
 export { Outbox, type OutboxOptions } from "./send/outbox.ts";
 export type { DeliveryState, DeliveryStatus } from "./send/status-book.ts";
 export { Inbox, InboxClosedError, type InboxOptions, type InboxStats } from "./receive/inbox.ts";
-export { openSeenIds, SeenIdsClosedError, type SeenIds, type SeenIdsOptions } from "./receive/claims.ts";
+export { openSeenIds, MemorySeenIds, IdbSeenIds, SeenIdsClosedError, type SeenIds, type SeenIdsOptions, type IdbSeenIdsOptions } from "./receive/claims.ts";

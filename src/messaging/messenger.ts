@@ -2,7 +2,7 @@ import type { Element } from "@xmpp/xml";
 import { DrainEngine, type DrainEvent, type DrainOptions } from "./drain/engine.ts";
 import type { DeliveryStatus } from "./send/status-book.ts";
 import type { GroupMembers } from "../relay/mesh/groupchat.ts";
-import { Inbox, type InboxOptions } from "./receive/inbox.ts";
+import { Inbox, type InboxOptions, type InboxStats } from "./receive/inbox.ts";
 import { Outbox } from "./send/outbox.ts";
 import type { Relay } from "../relay/relay.ts";
 import type { OfflineStoreApi } from "../core/store-api.ts";
@@ -25,20 +25,30 @@ export interface MessengerOptions {
  * What an app wires once at login.
  */
 export class Messenger {
-  readonly drain: DrainEngine;
-  readonly outbox: Outbox;
-  readonly inbox: Inbox;
+  private readonly engine: DrainEngine;
+  private readonly outbox: Outbox;
+  private readonly receiver: Inbox;
 
-  private constructor(readonly relay: Relay, options: MessengerOptions) {
-    this.drain = new DrainEngine({ ...options.drain, store: options.store, relay });
-    this.outbox = new Outbox({ store: options.store, relay, drain: this.drain, groups: options.groups });
-    this.inbox = new Inbox({ ...options.inbox, relay });
+  private constructor(private readonly relay: Relay, options: MessengerOptions) {
+    this.engine = new DrainEngine({ ...options.drain, store: options.store, relay });
+    this.outbox = new Outbox({ store: options.store, relay, drain: this.engine, groups: options.groups });
+    this.receiver = new Inbox({ ...options.inbox, relay });
+  }
+
+  /** Draining on demand (the dashboard's "Drain now") and whether a peer's queue is draining now. */
+  get drain(): Pick<DrainEngine, "drain" | "isDraining"> {
+    return { drain: (peer) => this.engine.drain(peer), isDraining: (peer) => this.engine.isDraining(peer) };
+  }
+
+  /** What the receiving side counted: messages handed to the app, repeats dropped. */
+  get inbox(): { readonly stats: Readonly<InboxStats> } {
+    return { stats: this.receiver.stats };
   }
 
   /** Wires the parts and starts draining for peers already available. */
   static async start(options: MessengerOptions): Promise<Messenger> {
     const m = new Messenger(options.relay, options);
-    await m.drain.start();
+    await m.engine.start();
     return m;
   }
 
@@ -49,7 +59,7 @@ export class Messenger {
 
   /** Each incoming message, once. */
   onMessage(listener: (stanza: Element) => void): () => void {
-    return this.inbox.subscribe(listener);
+    return this.receiver.subscribe(listener);
   }
 
   /** Every state change of every sent message. */
@@ -59,14 +69,14 @@ export class Messenger {
 
   /** Drain progress (delivered ids, pass reports). */
   onDrain(listener: (event: DrainEvent) => void): () => void {
-    return this.drain.subscribe(listener);
+    return this.engine.subscribe(listener);
   }
 
   /** Stops draining and listening, then closes the relay. The store stays open. */
   async close(): Promise<void> {
-    await this.drain.stop();
+    await this.engine.stop();
     this.outbox.close();
-    this.inbox.close();
+    this.receiver.close();
     await this.relay.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { OfflineBackend } from "../core/backend.ts";
 import { OfflineEdgeError } from "../core/errors.ts";
 import type { StoreEvent } from "../core/events.ts";
+import { MicroBatcher } from "../core/micro-batch.ts";
 import { OfflineStore, type WriteResult } from "../core/offline-store.ts";
 import { toOpenMetrics } from "../core/openmetrics.ts";
 import { parseConfig, type StoreConfig } from "./config.ts";
@@ -38,7 +39,7 @@ const RUN: Omit<Runner, "configure"> = {
   retryDead: (s, owner, keys) => s.retryDead(owner, keys),
   discardDead: (s, owner, keys) => s.discardDead(owner, keys),
   ack: (s, owner, keys) => s.ack(owner, keys),
-  requeued: (s, owner, ids) => (s.requeued(owner, ids), null),
+  requeued: (s, owner, ids) => (s.reportRequeued(owner, ids), null),
   count: (s, owner) => s.count(owner),
   list: (s, owner, limit) => s.list(owner, limit),
   queues: (s) => s.queues(),
@@ -75,8 +76,9 @@ export class StoreHost {
   private unsubscribe: () => void = () => undefined;
   private readonly ready: Promise<void>;
   private readonly channel = new BroadcastChannel(EVENTS_CHANNEL);
-  private outbox: StoreEvent[] = [];
   private closed = false;
+  /** Store events waiting for this task's end, then posted to every tab in one channel message (none once closed). */
+  private readonly eventBuffer = new MicroBatcher<StoreEvent>((batch) => void (this.closed || this.channel.postMessage(batch)), { tick: "task", serial: false });
 
   constructor(private readonly backend: OfflineBackend) {
     // Saved settings that cannot be read or no longer pass: run on defaults rather than refuse every request.
@@ -104,12 +106,7 @@ export class StoreHost {
    * becomes one channel message instead of one per call.
    */
   private publish(e: StoreEvent): void {
-    if (this.outbox.push(e) > 1) return;
-    setTimeout(() => {
-      const batch = this.outbox;
-      this.outbox = [];
-      if (!this.closed) this.channel.postMessage(batch);
-    }, 0);
+    this.eventBuffer.add(e);
   }
 
   /** Answers one untrusted request; never throws. */

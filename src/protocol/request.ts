@@ -1,5 +1,6 @@
 import type { QueueInfo } from "../core/backend.ts";
 import { InvalidRequestError } from "../core/errors.ts";
+import { isPlainObject } from "../core/options.ts";
 import type { ListedMessage, OfflineStore, PoppedMessage, WriteResult } from "../core/offline-store.ts";
 import type { QuarantinedRecord } from "../core/record.ts";
 import type { StoreConfig } from "./config.ts";
@@ -82,8 +83,6 @@ const isString = (v: unknown): v is string => typeof v === "string";
 const isLimit = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) > 0);
 const isKey = (k: unknown) =>
   Array.isArray(k) && k.length === 3 && isString(k[0]) && Number.isFinite(k[1]) && Number.isFinite(k[2]);
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 const isStanzaError = (e: unknown) =>
   isPlainObject(e) && isString(e.type) && isString(e.condition) && (e.text === undefined || isString(e.text));

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { OfflineEdgeError } from "../core/errors.ts";
+import { OriginRefusedError } from "../core/errors.ts";
 import { IndexedDBBackend } from "../storage/indexeddb.ts";
 import { StoreHost, errorReply } from "../protocol/host.ts";
 
@@ -27,7 +27,7 @@ export function serveOfflineStore(scope: ServiceWorkerGlobalScope, options: Serv
     const port = event.ports[0];
     if (!port) return; // not a request of ours: requests always carry a reply port
     if (!fromOwnWindow(event, scope)) {
-      port.postMessage(errorReply(new OfflineEdgeError("origin-refused", "Only windows of this origin may use the store.")));
+      port.postMessage(errorReply(new OriginRefusedError("Only windows of this origin may use the store.")));
       return;
     }
     event.waitUntil(host.handle(event.data).then((reply) => port.postMessage(reply)));

@@ -79,7 +79,7 @@ describe("dashboard refresh scheduler", () => {
     s.pause();
   });
 
-  it("never runs two refreshes at once; refreshNow waits for the one in flight", async () => {
+  it("never runs two refreshes at once", async () => {
     let active = 0;
     let most = 0;
     const s = new RefreshScheduler({
@@ -96,6 +96,27 @@ describe("dashboard refresh scheduler", () => {
     await vi.advanceTimersByTimeAsync(2_000);
     await forced;
     expect(most).toBe(1);
+    s.pause();
+  });
+
+  it("refreshNow called during a refresh resolves only after a fresh refresh that started once that one ended", async () => {
+    const { s, runs } = make(300, { slowIntervalMs: 0 });
+    s.resume();
+    s.invalidate(); // a refresh starts at once and takes 300 ms
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toHaveLength(1);
+    const t0 = runs[0]!;
+    let forcedDone = false;
+    const forced = s.refreshNow().then(() => (forcedDone = true));
+    await vi.advanceTimersByTimeAsync(299);
+    expect(forcedDone).toBe(false); // the one in flight has not ended
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toHaveLength(2); // the forced refresh began when the first ended
+    expect(runs[1]! - t0).toBe(300);
+    expect(forcedDone).toBe(false); // and is itself running
+    await vi.advanceTimersByTimeAsync(300);
+    await forced;
+    expect(forcedDone).toBe(true);
     s.pause();
   });
 

@@ -1,24 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { InvalidJidError, MalformedStanzaError, OfflineEdgeError, OversizedStanzaError, reviveError } from "../../src/core/errors.ts";
-import { bareJid } from "../../src/core/jid.ts";
+import {
+  InboxClosedError,
+  InvalidJidError,
+  MalformedStanzaError,
+  NoStoreError,
+  OfflineEdgeError,
+  OriginRefusedError,
+  OversizedStanzaError,
+  SaslMechanismError,
+  SeenIdsClosedError,
+  StorageFailedError,
+  TimeoutError,
+  reviveError,
+} from "../../src/core/errors.ts";
 import { BACKENDS, chat, makeStore } from "./helpers.ts";
-
-describe("JIDs", () => {
-  it("normalises to the bare JID", () => {
-    expect(bareJid("Bob@LocalHost/Phone")).toBe("bob@localhost");
-    expect(bareJid("localhost")).toBe("localhost");
-  });
-  it.each(["", "@localhost", "bob@", "a@b@c", "bob@local host", "bob@localhost/", "b<b@localhost", "bob@-x.org", "x".repeat(1024) + "@h"])(
-    "rejects %j",
-    (raw) => {
-      expect(() => bareJid(raw)).toThrow(InvalidJidError);
-    },
-  );
-  it("rejects non-strings", () => {
-    expect(() => bareJid(undefined)).toThrow(/missing/);
-    expect(() => bareJid(42)).toThrow(InvalidJidError);
-  });
-});
 
 describe("errors across a channel", () => {
   it("revive to the same typed error", () => {
@@ -26,6 +21,28 @@ describe("errors across a channel", () => {
     expect(e).toBeInstanceOf(InvalidJidError);
     expect(e.code).toBe("invalid-jid");
     expect(reviveError({ code: "bogus" }).code).toBe("invalid-request");
+  });
+
+  it("an oversized stanza comes back as OversizedStanzaError, not its base class", () => {
+    const e = reviveError(JSON.parse(JSON.stringify(new OversizedStanzaError(300, 200))));
+    expect(e).toBeInstanceOf(OversizedStanzaError);
+    expect(e).toMatchObject({ name: "OversizedStanzaError", code: "oversized-stanza", message: "Stanza is 300 bytes; the cap is 200 bytes." });
+  });
+
+  it.each([
+    [new TimeoutError("t"), TimeoutError],
+    [new OriginRefusedError("o"), OriginRefusedError],
+    [new StorageFailedError("s"), StorageFailedError],
+    [new InboxClosedError(), InboxClosedError],
+    [new SeenIdsClosedError(), SeenIdsClosedError],
+    [new SaslMechanismError("m"), SaslMechanismError],
+    [new NoStoreError("n"), NoStoreError],
+  ] as const)("%s is an OfflineEdgeError with a code, and revives as its own class", (error, type) => {
+    expect(error).toBeInstanceOf(OfflineEdgeError);
+    expect(error.name).toBe(type.name);
+    const revived = reviveError(JSON.parse(JSON.stringify(error)));
+    expect(revived).toBeInstanceOf(type);
+    expect(revived.code).toBe(error.code);
   });
 });
 

@@ -16,9 +16,10 @@ export function makeStore(backend: OfflineBackend, options: Partial<OfflineStore
 }
 
 let n = 0;
-/** A chat message from alice to `to`, with a body and a fresh id. */
-export function chat(to = "bob@localhost", body = `hello ${++n}`, extra = "", attrs = ""): string {
-  return `<message xmlns='jabber:client' type='chat' from='alice@localhost/web' to='${to}' id='m${n}' ${attrs}><body>${body}</body>${extra}</message>`;
+/** A chat message from alice to `to`, with a fresh id, and a body (default `hello <n>`). */
+export function chat(to = "bob@localhost", body?: string, extra = "", attrs = ""): string {
+  const id = ++n;
+  return `<message xmlns='jabber:client' type='chat' from='alice@localhost/web' to='${to}' id='m${id}' ${attrs}><body>${body ?? `hello ${id}`}</body>${extra}</message>`;
 }
 
 export function bodies(stanzas: Array<{ stanza: string }>): string[] {

@@ -27,6 +27,6 @@ describe.each(BACKENDS)("storage modes (%s)", (_name, backend) => {
   });
 
   it("refuses an unknown mode", () => {
-    expect(() => makeStore(backend(), { mode: "sometimes" as never })).toThrow(/Unknown mode/);
+    expect(() => makeStore(backend(), { mode: "sometimes" as never })).toThrow(/mode must be one of/);
   });
 });

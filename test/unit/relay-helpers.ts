@@ -42,7 +42,7 @@ export function storeApi(backend: OfflineBackend = new MemoryBackend(), options:
     retryDead: (o, k) => call("retryDead", () => store.retryDead(o, k)),
     discardDead: (o, k) => call("discardDead", () => store.discardDead(o, k)),
     ack: (o, k) => call("ack", () => store.ack(o, k)),
-    requeued: (o, ids) => call("requeued", async () => store.requeued(o, ids)),
+    reportRequeued: (o, ids) => call("reportRequeued", async () => store.reportRequeued(o, ids)),
     count: (o) => call("count", () => store.count(o)),
     list: (o, l) => call("list", () => store.list(o, l)),
     queues: () => call("queues", () => store.queues()),

@@ -86,6 +86,28 @@ describe("outbox", () => {
     expect(relay.sent.map(bodyOf)).toEqual(["old", "new"]);
   });
 
+  it("a message sent while an earlier one is still on its way to the queue goes behind it, even if the peer came online", async () => {
+    const { store, relay, outbox } = setup();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const write = store.write.bind(store);
+    let writes = 0;
+    store.write = async (s) => {
+      writes++;
+      await gate; // the first kept copy is slow to reach the queue
+      return write(s);
+    };
+    const first = outbox.send(chatTo(BOB, "first")); // bob is offline: queued
+    await until(() => writes === 1);
+    relay.available.add(BOB); // bob comes online before "first" is stored
+    const second = outbox.send(chatTo(BOB, "second"));
+    open();
+    expect([(await first).state, (await second).state]).toEqual(["queued", "queued"]);
+    // Queued in send order, then drained (bob is online) in that order: "second" did not overtake "first".
+    await until(() => relay.sent.length === 2);
+    expect(relay.sent.map(bodyOf)).toEqual(["first", "second"]);
+  });
+
   it("a bounce without payload is matched by id and the kept copy is queued, in send order", async () => {
     const { store, relay, outbox } = setup();
     relay.available.add(BOB);

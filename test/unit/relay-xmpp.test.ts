@@ -335,17 +335,25 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     return { sent, fake, nextWrite, answerDisco };
   }
 
-  it("keeps each message under its own id, confirms by ping without XEP-0198, honours receipts, ignores strangers' errors", async () => {
-    const { sent, fake, nextWrite } = fakeClient();
-    expect(() => new XmppRelay(fake, { graceMs: -1 })).toThrow(InvalidOptionError);
-    const alice = new XmppRelay(fake, { graceMs: 0 });
+  /** A relay on a fake client, confirming by ping (no XEP-0198), no grace window. */
+  function aliceOnFake() {
+    const client = fakeClient();
+    const alice = new XmppRelay(client.fake, { graceMs: 0 });
     relays.push(alice);
-    expect(alice.self).toBe("alice@x");
+    return { ...client, alice };
+  }
 
+  it("refuses a bad option", () => {
+    expect(() => new XmppRelay(fakeClient().fake, { graceMs: -1 })).toThrow(InvalidOptionError);
+  });
+
+  it("keeps each message under its own id, and one ping after a burst confirms them all", async () => {
+    const { sent, fake, nextWrite, alice } = aliceOnFake();
+    expect(alice.self).toBe("alice@x");
     const ping = nextWrite("iq");
     const first = alice.send(chat("bob@x", "same"));
     const second = alice.send(chat("bob@x", "same")); // same id while the first is in flight
-    const iq = await ping; // one ping after the burst covers both
+    const iq = await ping;
     expect(sent.filter((el) => el.name === "message").map((el) => el.attrs.id)).toEqual(["same", expect.not.stringMatching(/^same$/)]);
     expect(alice.inFlight).toBe(2);
     fake.emit("stanza", xml("iq", { type: "result", id: iq.attrs.id, from: "x" }));
@@ -354,7 +362,10 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     expect(b).toMatchObject({ status: "delivered", via: "ping" });
     expect(b.id).not.toBe("same");
     expect(b.stanza.attrs.id).toBe(b.id);
+  });
 
+  it("honours the peer's receipt, and ignores an error from a stranger", async () => {
+    const { fake, nextWrite, alice } = aliceOnFake();
     const third = alice.send(chat("bob@x", "r-1"));
     await nextWrite("iq");
     const error = (from: string) =>
@@ -362,12 +373,18 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     fake.emit("stanza", error("mallory@x")); // not from bob or his server: ignored
     fake.emit("stanza", xml("message", { from: "bob@x/phone" }, xml("received", { xmlns: NS.receipts, id: "r-1" })));
     expect(await third).toMatchObject({ status: "delivered", via: "receipt", id: "r-1" });
+  });
 
+  it("an error from the peer's server bounces with its condition and text", async () => {
+    const { fake, nextWrite, alice } = aliceOnFake();
     const fourth = alice.send(chat("bob@x", "e-1"));
     await nextWrite("iq");
     fake.emit("stanza", xml("message", { type: "error", id: "e-1", from: "x" }, xml("error", { type: "cancel" }, xml("remote-server-timeout", { xmlns: NS.stanzas }), xml("text", { xmlns: NS.stanzas }, "slow"))));
     expect(await fourth).toMatchObject({ status: "bounced", condition: "remote-server-timeout", text: "slow", peerOffline: false });
+  });
 
+  it("closing settles what is in flight as unknown and leaves the client's listeners as they were", async () => {
+    const { fake, nextWrite, alice } = aliceOnFake();
     const fifth = alice.send(chat("bob@x", "c-1"));
     await nextWrite("iq");
     await alice.close();

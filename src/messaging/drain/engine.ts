@@ -223,7 +223,7 @@ export class DrainEngine {
           // It and everything behind it stay queued, in place (what of them arrived, a deduping receiver drops).
           const kept = [head, ...flight.splice(0)].map((f) => f.m.id);
           r.requeued += kept.length;
-          void this.store.requeued(peer, kept).catch(() => undefined);
+          void this.store.reportRequeued(peer, kept).catch(() => undefined);
           halt = o.status;
           break;
         }

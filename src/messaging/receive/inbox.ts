@@ -1,9 +1,13 @@
 import type { Element } from "@xmpp/xml";
 import { bareJid } from "../../core/jid.ts";
+import { InboxClosedError, SeenIdsClosedError } from "../../core/errors.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { MicroBatcher } from "../../core/micro-batch.ts";
 import { originIdOf } from "../../core/prepare.ts";
 import type { Relay } from "../../relay/relay.ts";
-import { SeenIdsClosedError, openSeenIds, type SeenIds } from "./claims.ts";
+import { openSeenIds, type SeenIds } from "./claims.ts";
+
+export { InboxClosedError };
 
 /** What an inbox listens to, and where it remembers what it handed over. */
 export interface InboxOptions {
@@ -31,14 +35,6 @@ interface Arrival {
   reject: (e: Error) => void;
 }
 
-/** The inbox closed before it could hand a message over: the relay must not confirm it. */
-export class InboxClosedError extends Error {
-  constructor() {
-    super("The inbox closed before this message was handed over.");
-    this.name = "InboxClosedError";
-  }
-}
-
 /** Counters of what the inbox did. */
 export interface InboxStats {
   handed: number;
@@ -64,7 +60,8 @@ export class Inbox {
   /** Messages in arrival order, waiting for their claim or for those ahead of them. */
   private readonly arrivals: Arrival[] = [];
   private closed = false;
-  private handedIds: string[] = [];
+  /** Ids handed over in this task, told to the seen-set together (one journal entry, one mark batch). */
+  private readonly handedIds = new MicroBatcher<string>((ids) => void this.seen.handed(this.scope, ids).catch(() => undefined), { serial: false });
   /** Resolves at the first listener: until then messages wait, unclaimed (nobody could show them). */
   private listening: Promise<void>;
   private startListening!: () => void;
@@ -156,13 +153,7 @@ export class Inbox {
    * write is issued before the task ends, so a closing page still sends it.
    */
   private markHanded(id: string): void {
-    if (this.handedIds.push(id) === 1) queueMicrotask(() => this.flushHanded());
-  }
-
-  private flushHanded(): void {
-    const ids = this.handedIds;
-    this.handedIds = [];
-    if (ids.length) this.seen.handed(this.scope, ids).catch(() => undefined); // failing: at worst, one repeat later
+    this.handedIds.add(id); // a failing mark costs at worst one repeat later
   }
 
   /**
@@ -190,7 +181,7 @@ export class Inbox {
     this.refuseWaiting(new InboxClosedError());
     this.unsubscribe();
     this.listeners.clear();
-    this.flushHanded(); // before the seen-set lets go of its claims
+    this.handedIds.flushNow(); // before the seen-set lets go of its claims
     if (this.ownSeen) this.seen.close();
   }
 }

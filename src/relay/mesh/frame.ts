@@ -1,6 +1,7 @@
 import type { Element } from "@xmpp/xml";
 import { address } from "../../core/jid.ts";
 import { originIdOf } from "../../core/prepare.ts";
+import { isPlainObject } from "../../core/options.ts";
 
 /** Version of the mesh wire format (the local mesh's and the WebRTC relay's); frames of any other version are refused. */
 export const MESH_VERSION = 1;
@@ -53,9 +54,6 @@ export const MIN_INTERVAL = 5;
 export const MAX_INTERVAL = 60_000;
 const MAX_REF = 128;
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
 
 function text(x: unknown, max: number): x is string {
   return typeof x === "string" && x.length > 0 && x.length <= max;
@@ -78,7 +76,7 @@ function jidOk(x: unknown, needResource: boolean): x is string {
  * The stanza itself is parsed by the caller, who knows the size cap.
  */
 export function readFrame(data: unknown, maxStanzaChars: number): MeshFrame | null {
-  if (!isRecord(data) || data.v !== MESH_VERSION || !jidOk(data.from, true)) return null;
+  if (!isPlainObject(data) || data.v !== MESH_VERSION || !jidOk(data.from, true)) return null;
   const from = data.from;
   switch (data.kind) {
     case "presence": {

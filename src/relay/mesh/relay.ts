@@ -1,5 +1,5 @@
 import type { Element } from "@xmpp/xml";
-import { InvalidOptionError } from "../../core/errors.ts";
+import { option } from "../../core/options.ts";
 import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
@@ -50,12 +50,6 @@ interface Pending {
 
 const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable", type: "cancel", permanent: false };
 
-function positive(value: number | undefined, fallback: number, name: string, min = 1, max = Infinity): number {
-  const v = value ?? fallback;
-  if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}.`);
-  return v;
-}
-
 /**
  * A relay with no server: a BroadcastChannel between the tabs and windows
  * of one origin. Each tab is a resource of a bare JID and beats its
@@ -88,10 +82,10 @@ export class MeshRelay implements Relay {
     const me = parseAddress(options.self);
     this.self = me.bare().toString();
     this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId(8))}`).toString();
-    this.heartbeatMs = positive(options.heartbeatMs, 1000, "heartbeatMs", MIN_INTERVAL, MAX_INTERVAL);
-    this.roster = new MeshRoster(positive(options.missedBeats, 3, "missedBeats"));
-    this.ackTimeoutMs = positive(options.ackTimeoutMs, 5000, "ackTimeoutMs");
-    this.maxBytes = positive(options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES, "maxStanzaBytes");
+    this.heartbeatMs = option.numberIn("heartbeatMs", options.heartbeatMs, 1000, MIN_INTERVAL, MAX_INTERVAL);
+    this.roster = new MeshRoster(option.positiveInteger("missedBeats", options.missedBeats, 3));
+    this.ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    this.maxBytes = option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
     this.channel = new BroadcastChannel(options.channel ?? MESH_CHANNEL);
     this.channel.onmessage = (e: MessageEvent) => this.receive(e.data);
     this.channel.onmessageerror = () => this.stats.malformed++;

@@ -1,6 +1,6 @@
 import { client as xmppClient, type Authenticate } from "@xmpp/client";
 import { xml, type Element } from "@xmpp/xml";
-import { InvalidOptionError } from "../../core/errors.ts";
+import { InvalidOptionError, SaslMechanismError } from "../../core/errors.ts";
 import { parseAddress } from "../../core/jid.ts";
 import { randomId } from "./ids.ts";
 import { XmppRelay } from "./relay.ts";
@@ -88,7 +88,7 @@ export async function createXmppRelay(options: CreateXmppRelayOptions): Promise<
   const userAgent = options.userAgent ?? xml("user-agent", { id: randomId() });
   const credentials = mechanism
     ? async (authenticate: Authenticate, offered: string[]) => {
-        if (!offered.includes(mechanism)) throw new Error(`The server does not offer SASL ${mechanism} (it offers ${offered.join(", ")}).`);
+        if (!offered.includes(mechanism)) throw new SaslMechanismError(`The server does not offer SASL ${mechanism} (it offers ${offered.join(", ")}).`);
         await authenticate({ username, password }, mechanism, userAgent);
       }
     : undefined;

@@ -29,7 +29,8 @@ export function isPermanent(error: StanzaErrorData, sent: Element): boolean {
   return sent.attrs.type === "groupchat" && error.condition === "service-unavailable";
 }
 
-function wantsReceipt(kept: Element): boolean {
+/** Whether our copy of a sent message asked its peer for a XEP-0184 receipt (cf. `owesReceipt`, the receiving side). */
+function requestsReceipt(kept: Element): boolean {
   return kept.getChild("request", NS.receipts) !== undefined;
 }
 
@@ -128,7 +129,7 @@ export class DeliveryTracker {
     // A message that asked for a receipt waits for it. If none comes: from a
     // peer that answers receipts, that means its app never got it (unknown,
     // so it stays queued); from one that never does, the confirmation stands.
-    const receipt = wantsReceipt(entry.kept);
+    const receipt = requestsReceipt(entry.kept);
     const wait = this.options.graceMs + (receipt ? this.options.receiptTimeoutMs : 0);
     entry.timer = setTimeout(() => {
       if (!this.isPending(entry)) return;
@@ -211,7 +212,7 @@ export class DeliveryTracker {
   peerGone(peer: string): void {
     this.receiptPeers.delete(peer); // its next session proves receipts anew
     for (const entry of [...this.byId.values()]) {
-      if (entry.peer === peer && wantsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
+      if (entry.peer === peer && requestsReceipt(entry.kept)) this.unknown(entry, "peer left before its receipt");
     }
   }
 

@@ -4,7 +4,7 @@ import { NS } from "../../core/namespaces.ts";
 // XEP-0184 Message Delivery Receipts.
 
 /** Whether a received message asks for a receipt we may answer (it has an id, and is neither an error nor groupchat). */
-export function wantsReceipt(message: Element): boolean {
+export function owesReceipt(message: Element): boolean {
   const type = message.attrs.type;
   return (
     !!message.attrs.id &&

@@ -1,21 +1,19 @@
 import { xml, type Element } from "@xmpp/xml";
 import { withTimeout } from "../../core/timeout.ts";
-import { InvalidOptionError, MalformedStanzaError, OfflineEdgeError } from "../../core/errors.ts";
+import { InvalidOptionError, MalformedStanzaError, TimeoutError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { NS } from "../../core/namespaces.ts";
 import type { PresenceChange, Relay } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
 import { NS_DISCO_INFO, ownDiscoInfo, PeerFeatures } from "./caps.ts";
-import { NS } from "../../core/namespaces.ts";
-import { receiptFor, receivedId, wantsReceipt } from "./receipts.ts";
+import { receiptFor, receivedId, owesReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
-const NS_SM = "urn:xmpp:sm:3";
-const NS_PING = "urn:xmpp:ping";
-const NS_STREAMS = "http://etherx.jabber.org/streams";
+const { sm: NS_SM, ping: NS_PING, streams: NS_STREAMS } = NS;
 
 /** @internal How `createXmppRelay` hands over a client the relay owns. */
 /** At most this many messages are held for a listener that is not there yet. */
@@ -242,7 +240,7 @@ export class XmppRelay implements Relay {
    * disconnect.
    */
   async sync(timeoutMs = this.confirmTimeoutMs): Promise<void> {
-    if (!(await this.roundTrip(timeoutMs))) throw new OfflineEdgeError("timeout", "The server did not answer a ping.");
+    if (!(await this.roundTrip(timeoutMs))) throw new TimeoutError("The server did not answer a ping.");
   }
 
   /** Asks the server for the peers' current presence (`<presence type='probe'/>`; needs a subscription to them). */
@@ -389,7 +387,7 @@ export class XmppRelay implements Relay {
 
   private takeMessage(message: Element): void {
     const taken = this.messageEvents.emit(message);
-    if (!this.receipts || !wantsReceipt(message)) return;
+    if (!this.receipts || !owesReceipt(message)) return;
     // The receipt says the app has it: wait for the listeners (e.g. the inbox recording it) first;
     // none if one could not take it.
     void Promise.all(taken).then(
