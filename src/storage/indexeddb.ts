@@ -73,6 +73,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private held: MetricsSnapshot | null = null;
   /** The database-wide sequence of schema 1 databases: where count rows without their own `seq` start. */
   private legacySeq = 0;
+  /** Queues whose count row was dropped at quota and not yet put back: listed by `queues()` from their rows. */
+  private readonly uncounted = new Set<string>();
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -321,6 +323,12 @@ export class IndexedDBBackend implements OfflineBackend {
     const db = await this.db();
     const tx = db.transaction(["counts", "messages"], "readonly");
     const counts = await tx.objectStore("counts").getAll();
+    // A queue whose row was dropped at quota is still a queue: counted from its rows.
+    for (const owner of this.uncounted) {
+      if (counts.some((c) => c.owner === owner)) continue;
+      const count = await tx.objectStore("messages").count(queueRange(owner));
+      if (count > 0) counts.push({ owner, count });
+    }
     const firsts = await Promise.all(counts.map((c) => tx.objectStore("messages").getKey(queueRange(c.owner))));
     return counts.map((c, i) => ({ owner: c.owner, count: c.count, oldest: firsts[i]?.[1] ?? null }));
   }
@@ -382,7 +390,11 @@ export class IndexedDBBackend implements OfflineBackend {
     const pass: Pass = { free: true, recount: new Set(), metrics: undefined };
     const result = await run(pass);
     if (pass.metrics) this.held = this.held ? mergeSnapshot(this.held, pass.metrics) : pass.metrics;
-    await this.settle(pass.recount).catch(() => undefined);
+    for (const owner of pass.recount) this.uncounted.add(owner);
+    await this.settle(pass.recount).then(
+      () => pass.recount.forEach((o) => this.uncounted.delete(o)),
+      () => undefined,
+    );
     return result;
   }
 

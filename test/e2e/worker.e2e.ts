@@ -203,7 +203,8 @@ describe("service worker mode", () => {
     await openStore(page, "worker");
     await page.evaluate(() => window.store.write(["<message type='chat' to='dave@localhost'><body>before stop</body></message>"]));
     const totals = () => page.evaluate(async () => (await window.store.metrics()).snapshot.counters);
-    // Counters are persisted in the same transaction as the data they count.
+    // Metric totals are saved by the store's flush (50 ms), not with each write: a worker stopped
+    // inside that window may lose the last write's tally (README, Durability), never the message.
     const before = await totals();
     expect(before.stored).toBeGreaterThanOrEqual(1);
     const cdp = await context.newCDPSession(page);
@@ -212,7 +213,10 @@ describe("service worker mode", () => {
     // The next request starts the worker again from nothing but IndexedDB.
     const listed = await page.evaluate(async () => (await window.store.list("dave@localhost")).length);
     expect(listed).toBe(1);
-    expect(await totals()).toEqual(before);
+    expect(await page.evaluate(() => window.store.count("dave@localhost"))).toBe(1);
+    const after = await totals();
+    expect(after.stored).toBeGreaterThanOrEqual(before.stored - 1);
+    expect(after.stored).toBeLessThanOrEqual(before.stored);
     await page.close();
   });
 
