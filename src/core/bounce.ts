@@ -1,4 +1,4 @@
-import { xml, type Element } from "@xmpp/xml";
+import { xml, type Element } from "./xml.ts";
 import { NS } from "./namespaces.ts";
 import { cloneElement } from "./stanza.ts";
 

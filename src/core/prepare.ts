@@ -1,4 +1,4 @@
-import { xml, type Element } from "@xmpp/xml";
+import { xml, type Element } from "./xml.ts";
 import { bareJid } from "./jid.ts";
 import { NS } from "./namespaces.ts";
 import { decide, type DropReason, type PolicyOptions } from "./policy.ts";

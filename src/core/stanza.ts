@@ -1,4 +1,4 @@
-import { Element, xml } from "@xmpp/xml";
+import { Element, xml } from "./xml.ts";
 import { MalformedStanzaError, OversizedStanzaError } from "./errors.ts";
 import { NS } from "./namespaces.ts";
 import { depthOf, MAX_STANZA_DEPTH, readXml } from "./xml-read.ts";

@@ -1,5 +1,5 @@
 import type { Element } from "@xmpp/xml";
-import { xml } from "@xmpp/xml";
+import { xml } from "./xml.ts";
 import { NS } from "./namespaces.ts";
 import { removeChildren } from "./stanza.ts";
 

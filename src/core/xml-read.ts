@@ -1,4 +1,4 @@
-import { Element } from "@xmpp/xml";
+import { Element } from "./xml.ts";
 import { MalformedStanzaError } from "./errors.ts";
 
 /**

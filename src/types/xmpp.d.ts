@@ -56,3 +56,13 @@ declare module "@xmpp/jid" {
   export function parse(address: string): JID;
   export default jid;
 }
+
+// ltx's own modules, which @xmpp/xml re-exports (src/core/xml.ts imports them without @xmpp/xml's parser).
+declare module "ltx/lib/Element.js" {
+  const Element: unknown;
+  export default Element;
+}
+declare module "ltx/lib/createElement.js" {
+  const createElement: unknown;
+  export default createElement;
+}

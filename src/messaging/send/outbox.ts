@@ -1,4 +1,4 @@
-import { xml, type Element } from "@xmpp/xml";
+import { xml, type Element } from "../../core/xml.ts";
 import { NS } from "../../core/namespaces.ts";
 import type { OfflineStoreApi } from "../../core/store-api.ts";
 import type { StoreEvent } from "../../core/events.ts";
