@@ -54,12 +54,12 @@ describe("consumer (b): an esbuild-bundled page, mesh relay only, from the packe
     app?.remove();
   });
 
-  it("bundles no XMPP client, transport or node:dns (core's @xmpp/xml and @xmpp/jid only)", () => {
+  it("bundles no XMPP client, transport or node:dns (of @xmpp, only the core's @xmpp/jid)", () => {
     const meta = JSON.parse(readFileSync(join(app.dir, "meta.json"), "utf8")) as { inputs: Record<string, unknown> };
     const inputs = Object.keys(meta.inputs);
     expect(inputs.some((i) => i.includes("offline-edge/dist/relay/mesh.js"))).toBe(true);
     const xmpp = inputs.filter((i) => i.includes("@xmpp/")).map((i) => i.replace(/.*node_modules\/(@xmpp\/[^/]+).*/, "$1"));
-    expect([...new Set(xmpp)].sort()).toEqual(["@xmpp/events", "@xmpp/jid", "@xmpp/xml"]);
+    expect([...new Set(xmpp)].sort()).toEqual(["@xmpp/jid"]);
     expect(inputs.some((i) => i.includes("node:dns") || i.includes("offline-edge/dist/relay/xmpp"))).toBe(false);
     const bundle = readFileSync(join(app.dir, "public/page.js"), "utf8");
     expect(bundle).not.toContain("node:dns");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { jidOfPeerId, peerIdOf } from "../../src/relay/webrtc/peerjs/index.ts";
 import { readSignal } from "../../src/relay/webrtc/negotiator.ts";
+import { randomId } from "../../src/core/id.ts";
 import { FrameRefusedError } from "../../src/relay/webrtc/errors.ts";
 import { OfflineEdgeError, reviveError } from "../../src/core/errors.ts";
 
@@ -20,7 +21,11 @@ describe("WebRTC relay: ids and signals", () => {
     expect(readSignal("abc123", "offer", "v=0")).toEqual({ sid: "abc123", kind: "offer", sdp: "v=0" });
     expect(readSignal("abc123", "answer", "v=0")?.kind).toBe("answer");
     expect(readSignal("abc123", "candidate", "v=0")).toBeNull();
-    expect(readSignal("ABC", "offer", "v=0")).toBeNull();
+    // Ids are what randomId() makes (A-Z a-z 0-9 _ -): the dialer's own ids must pass.
+    const sid = randomId();
+    expect(readSignal(sid, "offer", "v=0")?.sid).toBe(sid);
+    expect(readSignal("a b", "offer", "v=0")).toBeNull();
+    expect(readSignal("a<b", "offer", "v=0")).toBeNull();
     expect(readSignal("a".repeat(65), "offer", "v=0")).toBeNull();
     expect(readSignal("abc", "offer", "")).toBeNull();
     expect(readSignal("abc", "offer", "x".repeat(64 * 1024 + 1))).toBeNull();

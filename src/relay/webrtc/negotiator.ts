@@ -13,7 +13,7 @@ const MAX_SDP = 64 * 1024;
 
 /** Checks a signal read from the carrier; null when it is not one. */
 export function readSignal(sid: unknown, kind: unknown, sdp: unknown): Signal | null {
-  if (typeof sid !== "string" || !/^[a-z0-9]{1,64}$/.test(sid)) return null;
+  if (typeof sid !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(sid)) return null; // randomId()'s alphabet
   if (kind !== "offer" && kind !== "answer") return null;
   if (typeof sdp !== "string" || sdp.length === 0 || sdp.length > MAX_SDP) return null;
   return { sid, kind, sdp };
