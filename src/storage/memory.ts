@@ -128,7 +128,9 @@ export class MemoryBackend implements OfflineBackend {
   }
 
   async revive(keys: RecordKey[]): Promise<string[]> {
-    return this.takeDead(keys).map((d) => {
+    // As IndexedDB's add: a letter whose key is taken again in its queue stays dead.
+    const free = keys.filter((k) => !(this.queues_.get(k[0]) ?? []).some((r) => r.ts === k[1] && r.seq === k[2]));
+    return this.takeDead(free).map((d) => {
       const q = this.queues_.get(d.record.owner) ?? [];
       insertSorted(q, d.record);
       this.queues_.set(d.record.owner, q);

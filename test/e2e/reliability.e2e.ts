@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject as inject_, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { UNLIMITED, baseUrl, launch, newContext, openHarness, until } from "./browser.ts";
+import { CHROMIUM_ARGS, UNLIMITED, baseUrl, launch, newContext, openHarness, until } from "./browser.ts";
 import type { Received } from "./chat-harness.ts";
 
 declare global {
@@ -202,16 +202,6 @@ describe("at the storage quota (Storage.overrideQuotaForOrigin)", () => {
 });
 
 describe("the browser is killed (SIGKILL) in the middle of a burst of writes", () => {
-  const CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ];
   let profile: string;
   beforeAll(() => {
     profile = mkdtempSync(join(tmpdir(), "offline-edge-crash-"));

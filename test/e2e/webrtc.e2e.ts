@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { UNLIMITED, baseUrl, history, launch, newContext, openHarness, range, until } from "./browser.ts";
+import type { BrowserContext, Page } from "playwright-core";
+import { UNLIMITED, baseUrl, history, browserPerFile, openHarness, range, until } from "./browser.ts";
 import type { ChatOptions, LeaveAfter, Received } from "./chat-harness.ts";
 
 // Each user in a browser context of their own (separate storage: separate
@@ -12,26 +12,7 @@ const ALICE = "alice@localhost";
 const BOB = "bob@localhost";
 const CAROL = "carol@localhost";
 
-let browser: Browser;
-let contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  contexts = [];
-});
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-});
-
-async function context(): Promise<BrowserContext> {
-  const c = await newContext(browser);
-  contexts.push(c);
-  return c;
-}
+const context = browserPerFile();
 
 interface Join {
   sink?: Received[];

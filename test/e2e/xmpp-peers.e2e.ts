@@ -3,12 +3,12 @@
 // once not, against alice's drain in Chromium through the test Prosody. And:
 // a poison head, a sender page closed mid-drain, and bob signing in in a
 // profile that holds alice's queue for him.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { client, type Client } from "@xmpp/client";
 import { xml, type Element } from "@xmpp/xml";
-import { UNLIMITED, launch, newContext, openHarness, range } from "./browser.ts";
+import { UNLIMITED, browserPerFile, openHarness, range } from "./browser.ts";
 import type { LeaveAfter } from "./chat-harness.ts";
 
 const ALICE = "alice@localhost";
@@ -19,29 +19,15 @@ const NS_SID = "urn:xmpp:sid:0";
 /** The drain's window (2 × batch): the most a receiver without dedupe can see twice after a sender dies. */
 const WINDOW = 400; // the test below runs with batches of 200
 
-let browser: Browser;
-let contexts: BrowserContext[] = [];
+const context = browserPerFile();
 let plain: Client[] = [];
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
 beforeEach(() => {
-  contexts = [];
   plain = [];
 });
+// Registered after browserPerFile's: runs before the contexts close.
 afterEach(async () => {
   await Promise.all(plain.map((c) => c.stop().catch(() => undefined)));
-  await Promise.all(contexts.map((c) => c.close()));
 });
-
-async function context(): Promise<BrowserContext> {
-  const c = await newContext(browser);
-  contexts.push(c);
-  return c;
-}
 
 async function login(ctx: BrowserContext, self: string, config?: object, leaveAfter?: LeaveAfter, drainBatch?: number): Promise<Page> {
   const page = await openHarness(ctx);

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { UNLIMITED, history, launch, newContext, openHarness, range, sendUnstorable, until } from "./browser.ts";
+import type { BrowserContext, Page } from "playwright-core";
+import { UNLIMITED, history, browserPerFile, openHarness, range, sendUnstorable, until } from "./browser.ts";
 import type { LeaveAfter, Received } from "./chat-harness.ts";
 
 // alice and bob in separate browser contexts (each with its own service
@@ -9,26 +9,7 @@ import type { LeaveAfter, Received } from "./chat-harness.ts";
 const ALICE = "alice@localhost";
 const BOB = "bob@localhost";
 
-let browser: Browser;
-let contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  contexts = [];
-});
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-});
-
-async function context(): Promise<BrowserContext> {
-  const c = await newContext(browser);
-  contexts.push(c);
-  return c;
-}
+const context = browserPerFile();
 
 /** Logs `self` in over WebSocket in a tab of `ctx`; what its app gets is pushed to `sink`. */
 async function login(ctx: BrowserContext, self: string, sink?: Received[], config?: object, leaveAfter?: LeaveAfter): Promise<Page> {

@@ -72,6 +72,21 @@ describe("windowed drain", () => {
     expect(await store.count(BOB)).toBe(0);
   });
 
+  it("a page shortened by an unreadable row set aside does not end the pass: the whole queue drains", async () => {
+    const backend = new MemoryBackend();
+    const store = storeApi(backend, UNLIMITED);
+    const relay = new FakeRelay();
+    relay.available.add(BOB);
+    const bodies = await queued(store, 4);
+    // An older version's row at the head (ts 1): the first page of 2 hands out 1 good message.
+    await backend.write([{ owner: BOB, max: Infinity, records: [{ owner: BOB, ts: 1, id: "bad-1", from: "", expireAt: null, marker: null, packet: "<message to='bob@mesh.local'><body>x<></></body></message>" }] }]);
+    const { drain } = engine(store, relay, { batchSize: 2, window: 2 });
+    expect(await drain.drain(BOB)).toMatchObject({ delivered: 4, stop: "empty" });
+    expect(relay.sent.map(bodyOf)).toEqual(bodies);
+    expect(await store.count(BOB)).toBe(0);
+    expect((await store.quarantined()).map((r) => r.id)).toEqual(["bad-1"]);
+  });
+
   it("each confirmation leaves the queue as it arrives, before later ones are known (a dying sender re-sends only the unconfirmed)", async () => {
     const store = storeApi(new MemoryBackend(), UNLIMITED);
     const { relay, answers } = heldRelay();

@@ -208,7 +208,8 @@ export class DrainEngine {
         halt ??= this.stopped ? "stopped" : !this.relay.isAvailable(peer) ? "unavailable" : null;
         if (halt === null && more && this.window - flight.length >= room) {
           const batch = await this.store.peek(peer, room, after);
-          more = batch.length === room;
+          // Only an empty page ends the queue: a peek that set unreadable records aside returns fewer.
+          more = batch.length > 0;
           // Pipelined: the relay keeps one peer's sends in order.
           for (const m of batch) flight.push({ m, outcome: this.sendOne(m) });
           after = batch.at(-1)?.key ?? after;

@@ -121,7 +121,7 @@ export class Outbox {
     else if (e.type === "revived") for (const id of e.ids) this.tell({ id, to: e.owner, state: "queued" });
     else if (e.type === "discarded") for (const id of e.ids) this.tell({ id, to: e.owner, state: "dropped", reason: "discarded" });
     // A write that timed out (`unknown`) did commit after all.
-    else if (e.type === "stored") this.book.stored(e.ids, e.owner);
+    else if (e.type === "stored" && this.book.stored(e.ids, e.owner) > 0 && this.relay.isAvailable(e.owner)) void this.drain.drain(e.owner);
   }
 
   private failed(id: string, to: string, error: StanzaErrorData): void {
@@ -198,8 +198,10 @@ export class Outbox {
     }
     const status = await this.write(el, id, peer);
     lane.queuing--;
-    if (status.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
-    return this.tell(status);
+    // As told: a timed-out write the store already reported stored is `queued`, and drains.
+    const told = this.tell(status);
+    if (told.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
+    return told;
   }
 
   /**
@@ -210,9 +212,8 @@ export class Outbox {
     const el = cloneElement(stanza);
     const id = ensureOriginId(el);
     this.book.reopen(id, peer);
-    const status = await this.write(el, id, peer);
-    this.tell(status);
-    if (status.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
+    const told = this.tell(await this.write(el, id, peer));
+    if (told.state === "queued" && this.relay.isAvailable(peer)) void this.drain.drain(peer);
   }
 
   /**

@@ -67,7 +67,7 @@ export class DeliveryBook {
     const key = keyOf(status.id, status.to);
     if (this.done.has(key)) return status;
     // The store's word came before its timed-out answer: the truth is known already.
-    if (status.state === "unknown" && this.storedLately.has(key)) status = { id: status.id, to: status.to, state: "queued" };
+    if (status.state === "unknown" && this.storedLately.delete(key)) status = { id: status.id, to: status.to, state: "queued" };
     if (this.states.get(key)?.state === status.state) return status;
     if (FINAL.has(status.state)) this.finish(key);
     else this.states.set(key, status);
@@ -78,6 +78,7 @@ export class DeliveryBook {
 
   private finish(key: string): void {
     this.states.delete(key);
+    this.storedLately.delete(key);
     this.done.add(key);
     if (this.done.size > MAX_DONE) this.done.delete(this.done.values().next().value!);
   }
@@ -85,6 +86,7 @@ export class DeliveryBook {
   /** Forgets that a message was final, e.g. `delivered` that came back as a late bounce. */
   reopen(id: string, to: string): void {
     this.done.delete(keyOf(id, to));
+    this.storedLately.delete(keyOf(id, to));
   }
 
   /**
@@ -96,13 +98,18 @@ export class DeliveryBook {
     for (const id of ids) this.set({ id, to, state: "delivered" });
   }
 
-  /** The store says it holds these ids for `to`: an `unknown` write did store them (told before or after). */
-  stored(ids: readonly string[], to: string): void {
+  /**
+   * The store says it holds these ids for `to`: an `unknown` write did store
+   * them (told before or after). Returns how many turned `queued` here.
+   */
+  stored(ids: readonly string[], to: string): number {
+    let queued = 0;
     for (const id of ids) {
       const key = keyOf(id, to);
-      if (this.states.get(key)?.state === "unknown") this.set({ id, to, state: "queued" });
+      if (this.states.get(key)?.state === "unknown") queued += Number(this.set({ id, to, state: "queued" }).state === "queued");
       else remember(this.storedLately, key);
     }
+    return queued;
   }
 
   subscribe(listener: (status: DeliveryStatus) => void): () => void {
