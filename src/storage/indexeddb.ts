@@ -75,6 +75,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private legacySeq = 0;
   /** Queues whose count row was dropped at quota and not yet put back: listed by `queues()` from their rows. */
   private readonly uncounted = new Set<string>();
+  /** The once-per-open search for such queues left by an earlier run (a worker restarted at quota). */
+  private uncountedFound: Promise<void> | null = null;
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -321,6 +323,7 @@ export class IndexedDBBackend implements OfflineBackend {
 
   async queues(): Promise<QueueInfo[]> {
     const db = await this.db();
+    await (this.uncountedFound ??= this.findUncounted(db));
     const tx = db.transaction(["counts", "messages"], "readonly");
     const counts = await tx.objectStore("counts").getAll();
     // A queue whose row was dropped at quota is still a queue: counted from its rows.
@@ -331,6 +334,21 @@ export class IndexedDBBackend implements OfflineBackend {
     }
     const firsts = await Promise.all(counts.map((c) => tx.objectStore("messages").getKey(queueRange(c.owner))));
     return counts.map((c, i) => ({ owner: c.owner, count: c.count, oldest: firsts[i]?.[1] ?? null }));
+  }
+
+  /**
+   * Owners that have messages but no count row: one key-cursor step per
+   * owner (it jumps past each queue), once per open, so a queue whose row
+   * was dropped at quota before a restart is listed (and drained) again.
+   */
+  private async findUncounted(db: IDBPDatabase<OfflineDB>): Promise<void> {
+    const tx = db.transaction(["messages", "counts"], "readonly");
+    let cursor = await tx.objectStore("messages").openKeyCursor();
+    while (cursor) {
+      const owner = cursor.key[0];
+      if ((await tx.objectStore("counts").getKey(owner)) === undefined) this.uncounted.add(owner);
+      cursor = await cursor.continue([owner, Infinity, Infinity]);
+    }
   }
 
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {

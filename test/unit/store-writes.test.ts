@@ -105,6 +105,24 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.close();
   });
 
+  it("a queue whose count row was dropped at quota before a restart is still listed by queues()", async () => {
+    const factory = new IDBFactory();
+    const first = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
+    await first.write([chat("bob@localhost", "one"), chat("bob@localhost", "two"), chat("carol@localhost", "three")]);
+    await first.close();
+    const saved = globalThis.indexedDB;
+    globalThis.indexedDB = factory;
+    const db = await openDB("q");
+    await db.delete("counts" as never, "bob@localhost");
+    db.close();
+    globalThis.indexedDB = saved;
+    // A new run (a restarted worker) knows nothing of the dropped row.
+    const second = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
+    const queues = (await second.queues()).map((q) => `${q.owner}:${q.count}`).sort();
+    expect(queues).toEqual(["bob@localhost:2", "carol@localhost:1"]);
+    await second.close();
+  });
+
   it("a count row lost (dropped at quota) is rebuilt from the keys: count and sequence above every key", async () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { now: () => 1000 });
