@@ -80,6 +80,20 @@ function audit(page: Page, owners: string[]) {
   }, owners);
 }
 
+/** The harness in the context's first page (a new one if none), with the store in worker mode and no per-user limit. */
+async function openStore(context: BrowserContext): Promise<Page> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(`${baseUrl()}/test/e2e/harness.html`);
+  await page.waitForFunction(() => document.body.dataset.ready === "true");
+  expect(
+    await page.evaluate(async (config) => {
+      window.store = await window.harness.createOfflineStore({ prefer: "worker", timeoutMs: 30_000, config });
+      return window.store.mode;
+    }, UNLIMITED),
+  ).toBe("worker");
+  return page;
+}
+
 describe("at the storage quota (Storage.overrideQuotaForOrigin)", () => {
   let context: BrowserContext;
   let page: Page;
@@ -99,14 +113,7 @@ describe("at the storage quota (Storage.overrideQuotaForOrigin)", () => {
     // (Chromium 156), so the test shows the override by what it does: writes are refused.
     const cdp = await context.newCDPSession(page);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: baseUrl(), quotaSize: 4_000_000 });
-    await page.goto(`${baseUrl()}/test/e2e/harness.html`);
-    await page.waitForFunction(() => document.body.dataset.ready === "true");
-    expect(
-      await page.evaluate(async (config) => {
-        window.store = await window.harness.createOfflineStore({ prefer: "worker", timeoutMs: 30_000, config });
-        return window.store.mode;
-      }, UNLIMITED),
-    ).toBe("worker");
+    await openStore(context);
     await installWriters(page);
   });
   afterAll(async () => {
@@ -227,18 +234,6 @@ describe("the browser is killed (SIGKILL) in the middle of a burst of writes", (
     return Number(line.trim().split(/\s+/)[0]);
   }
 
-  async function openStore(context: BrowserContext): Promise<Page> {
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${baseUrl()}/test/e2e/harness.html`);
-    await page.waitForFunction(() => document.body.dataset.ready === "true");
-    expect(
-      await page.evaluate(async (config) => {
-        window.store = await window.harness.createOfflineStore({ prefer: "worker", timeoutMs: 30_000, config });
-        return window.store.mode;
-      }, UNLIMITED),
-    ).toBe("worker");
-    return page;
-  }
 
   // Limit, seen by breaking the code: with writes told `stored` before their transaction commits
   // (IndexedDBBackend.write not awaiting tx.done) this test still passed in each of 3 variants tried: the commit

@@ -1,21 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
-import { openDB } from "idb";
+import { openDB, type IDBPDatabase } from "idb";
 import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
 import { bodies, chat, makeStore } from "./helpers.ts";
 
-/** Every record of one object store of a database, read with plain idb. */
-async function rows(factory: IDBFactory, name: string, store: string): Promise<unknown[]> {
+/** Runs `use` on the database as plain idb sees it (idb reads the global factory: swapped in for the call). */
+async function rawDb<T>(factory: IDBFactory, name: string, use: (db: IDBPDatabase) => Promise<T>): Promise<T> {
   const saved = globalThis.indexedDB;
   globalThis.indexedDB = factory;
   try {
     const db = await openDB(name);
-    const out = await db.getAll(store as never);
-    db.close();
-    return out;
+    try {
+      return await use(db);
+    } finally {
+      db.close();
+    }
   } finally {
     globalThis.indexedDB = saved;
   }
+}
+
+/** Every record of one object store of a database, read with plain idb. */
+function rows(factory: IDBFactory, name: string, store: string): Promise<unknown[]> {
+  return rawDb(factory, name, (db) => db.getAll(store as never));
 }
 
 describe("IndexedDB writes (issue 11)", () => {
@@ -70,18 +77,15 @@ describe("IndexedDB writes (issue 11)", () => {
     await old.write([chat("bob@localhost", "old")]);
     await old.close();
     // Make it look as schema 1 left it: count row without seq, records numbered by meta "seq".
-    const saved = globalThis.indexedDB;
-    globalThis.indexedDB = factory;
-    const db = await openDB("l");
-    const tx = db.transaction(["messages", "counts", "meta"], "readwrite");
-    const [rec] = (await tx.objectStore("messages").getAll()) as Array<{ owner: string; ts: number; seq: number }>;
-    await tx.objectStore("messages").delete([rec!.owner, rec!.ts, rec!.seq]);
-    await tx.objectStore("messages").put({ ...rec!, seq: 7 });
-    await tx.objectStore("counts").put({ owner: "bob@localhost", count: 1 });
-    await tx.objectStore("meta").put({ key: "seq", value: 7 });
-    await tx.done;
-    db.close();
-    globalThis.indexedDB = saved;
+    await rawDb(factory, "l", async (db) => {
+      const tx = db.transaction(["messages", "counts", "meta"], "readwrite");
+      const [rec] = (await tx.objectStore("messages").getAll()) as Array<{ owner: string; ts: number; seq: number }>;
+      await tx.objectStore("messages").delete([rec!.owner, rec!.ts, rec!.seq]);
+      await tx.objectStore("messages").put({ ...rec!, seq: 7 });
+      await tx.objectStore("counts").put({ owner: "bob@localhost", count: 1 });
+      await tx.objectStore("meta").put({ key: "seq", value: 7 });
+      await tx.done;
+    });
     const store = makeStore(new IndexedDBBackend({ factory, name: "l" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "new")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["old", "new"]);
@@ -94,12 +98,7 @@ describe("IndexedDB writes (issue 11)", () => {
     const store = makeStore(new IndexedDBBackend({ factory, name: "c" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "first")]);
     // A count row whose sequence went back: the next key is the one taken.
-    const saved = globalThis.indexedDB;
-    globalThis.indexedDB = factory;
-    const db = await openDB("c");
-    await db.put("counts" as never, { owner: "bob@localhost", count: 1, seq: 0 } as never);
-    db.close();
-    globalThis.indexedDB = saved;
+    await rawDb(factory, "c", (db) => db.put("counts" as never, { owner: "bob@localhost", count: 1, seq: 0 } as never));
     await expect(store.write([chat("bob@localhost", "second")])).rejects.toThrow();
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first"]);
     await store.close();
@@ -110,12 +109,7 @@ describe("IndexedDB writes (issue 11)", () => {
     const first = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
     await first.write([chat("bob@localhost", "one"), chat("bob@localhost", "two"), chat("carol@localhost", "three")]);
     await first.close();
-    const saved = globalThis.indexedDB;
-    globalThis.indexedDB = factory;
-    const db = await openDB("q");
-    await db.delete("counts" as never, "bob@localhost");
-    db.close();
-    globalThis.indexedDB = saved;
+    await rawDb(factory, "q", (db) => db.delete("counts" as never, "bob@localhost"));
     // A new run (a restarted worker) knows nothing of the dropped row.
     const second = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
     const queues = (await second.queues()).map((q) => `${q.owner}:${q.count}`).sort();
@@ -127,12 +121,7 @@ describe("IndexedDB writes (issue 11)", () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "first"), chat("bob@localhost", "second")]);
-    const saved = globalThis.indexedDB;
-    globalThis.indexedDB = factory;
-    const db = await openDB("r");
-    await db.delete("counts" as never, "bob@localhost");
-    db.close();
-    globalThis.indexedDB = saved;
+    await rawDb(factory, "r", (db) => db.delete("counts" as never, "bob@localhost"));
     expect(await store.count("bob@localhost")).toBe(2);
     await store.write([chat("bob@localhost", "third")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first", "second", "third"]);
