@@ -4,4 +4,4 @@
  * one browser over a BroadcastChannel), `./xmpp/index.ts` (@xmpp/client) and
  * `./webrtc/index.ts` (browsers on other devices over RTCDataChannels).
  */
-export type { PresenceChange, Relay, SendOutcome } from "./relay.ts";
+export type { PresenceChange, Relay, SendOutcome, SendProgress } from "./relay.ts";

@@ -13,6 +13,19 @@ export type SendOutcome =
   /** The connection went away before delivery was known: treat as not delivered. */
   | { status: "unknown"; reason: string };
 
+/** Optional hooks of one `send()`. */
+export interface SendProgress {
+  /**
+   * The relay has passed the message on and only waits out a time window
+   * before it settles (an XMPP server acked it, and no receipt is awaited:
+   * the grace window for a late bounce). A drain counts such a message out
+   * of its window, so the wait costs once per pass, not once per batch.
+   * Called at most once, before the outcome; never for a message whose
+   * outcome waits on the peer itself (a receipt, a mesh ack).
+   */
+  accepted?(): void;
+}
+
 /** A peer's presence as the relay sees it: bare JID and whether it is available. */
 export interface PresenceChange {
   peer: string;
@@ -42,7 +55,7 @@ export interface Relay {
    * Sends a message and resolves when its fate is known: delivered, bounced
    * (the relay reports the peer offline), or unknown (connection lost).
    */
-  send(stanza: Element): Promise<SendOutcome>;
+  send(stanza: Element, progress?: SendProgress): Promise<SendOutcome>;
   /**
    * Optional: a message reported `delivered` came back later after all (an
    * XMPP server acked it into a peer's session that then died). The copy is

@@ -1,4 +1,4 @@
-import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from "idb";
+import { openDB, unwrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from "idb";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
@@ -26,6 +26,26 @@ type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quaranti
 type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
 type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
 type CountRow = OfflineDB["counts"]["value"];
+type MessageStore = IDBPObjectStore<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "messages", "readwrite">;
+
+/**
+ * The records stored under these keys (each key once). Keys a drain acks
+ * are consecutive in their queue, so one range read over their span serves
+ * where the span holds little else (at most twice as many records); else
+ * one read per key.
+ */
+async function presentRecords(store: MessageStore, keys: RecordKey[]): Promise<OfflineRecord[]> {
+  if (keys.length > 1) {
+    const sorted = [...keys].sort((a, b) => indexedDB.cmp(a, b));
+    const cap = 2 * keys.length;
+    const rows = await store.getAll(IDBKeyRange.bound(sorted[0]!, sorted.at(-1)!), cap + 1);
+    if (rows.length <= cap) {
+      const wanted = new Set(keys.map((k) => k.join("\u0000")));
+      return rows.filter((r) => wanted.has(keyOf(r).join("\u0000")));
+    }
+  }
+  return (await Promise.all(keys.map((k) => store.get(k)))).filter((r) => r !== undefined);
+}
 const ALL = ["messages", "counts", "meta", "quarantine", "dead"] as const;
 
 /** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
@@ -286,7 +306,7 @@ export class IndexedDBBackend implements OfflineBackend {
       const store = tx.objectStore("messages");
       // Each key once: a repeated key must not count a record twice.
       const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
-      const present = (await Promise.all(mine.map((k) => store.get(k)))).filter((r) => r !== undefined);
+      const present = await presentRecords(store, mine);
       for (const r of present) void store.delete(keyOf(r));
       if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
       await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));

@@ -72,6 +72,59 @@ describe("windowed drain", () => {
     expect(await store.count(BOB)).toBe(0);
   });
 
+  it("a message the relay accepted (only its grace window left) leaves the window: more go out before any outcome, and outcomes still land in order", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const { relay, answers } = heldRelay();
+    const bodies = await queued(store, 10);
+    const { drain } = engine(store, relay, { batchSize: 3, window: 6 });
+    const done = drain.drain(BOB);
+    await until(() => relay.sent.length === 6, 3000, "the window full");
+    for (const p of relay.progress.slice(0, 3)) p!.accepted!();
+    await until(() => relay.sent.length === 9, 3000, "a third batch while the first three wait out their grace");
+    await store.count(BOB);
+    expect(relay.sent).toHaveLength(9); // the three accepted made room for three, no more
+    expect(await store.count(BOB)).toBe(10); // nothing is acked before its outcome
+    // Outcomes settle out of order; acks still follow the queue's order.
+    for (let i = 8; i >= 0; i--) answers[i]!({ status: "delivered" });
+    await until(() => answers.length === 10, 3000, "the last one sent");
+    answers[9]!({ status: "delivered" });
+    expect(await done).toEqual({ peer: BOB, delivered: 10, requeued: 0, failed: 0, stop: "empty" });
+    expect(relay.sent.map(bodyOf)).toEqual(bodies);
+  });
+
+  it("an accepted message that then bounces stops the pass there: it and all behind it stay queued, in place", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const { relay, answers } = heldRelay();
+    const bodies = await queued(store, 6);
+    const { drain } = engine(store, relay, { batchSize: 2, window: 2 });
+    const done = drain.drain(BOB);
+    await until(() => relay.sent.length === 2, 3000, "the window full");
+    for (const p of relay.progress.slice(0, 2)) p!.accepted!();
+    await until(() => relay.sent.length === 4, 3000, "two more behind the accepted");
+    answers[0]!({ status: "delivered" });
+    answers[1]!({ status: "bounced", condition: "recipient-unavailable", type: "cancel" });
+    expect(await done).toMatchObject({ delivered: 1, requeued: 3, stop: "bounced" });
+    expect((await store.list(BOB)).map((m) => bodyOf(m.stanza))).toEqual(bodies.slice(1));
+  });
+
+  it("reads the next page while the window is full, so it goes out as soon as there is room", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const peeks: number[] = [];
+    const peek = store.peek.bind(store);
+    store.peek = (peer, limit, after) => (peeks.push(limit ?? 0), peek(peer, limit, after));
+    const { relay, answers } = heldRelay();
+    await queued(store, 10);
+    const { drain } = engine(store, relay, { batchSize: 3, window: 6 });
+    const done = drain.drain(BOB);
+    await until(() => relay.sent.length === 6 && peeks.length === 3, 3000, "two pages sent, a third read ahead");
+    expect(relay.sent).toHaveLength(6);
+    for (let i = 0; i < 10; i++) {
+      await until(() => answers.length > i, 3000, `send ${i + 1}`);
+      answers[i]!({ status: "delivered" });
+    }
+    expect(await done).toMatchObject({ delivered: 10, stop: "empty" });
+  });
+
   it("a page shortened by an unreadable row set aside does not end the pass: the whole queue drains", async () => {
     const backend = new MemoryBackend();
     const store = storeApi(backend, UNLIMITED);

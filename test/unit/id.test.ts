@@ -11,6 +11,7 @@ describe("randomId", () => {
     }
     expect(ids.size).toBe(10_000);
     expect(randomId(8)).toHaveLength(8);
+    expect(randomId(5000)).toMatch(/^[\w-]{5000}$/); // longer than the pool of random bytes
   });
 
   it("draws every symbol with equal odds (no modulo bias)", () => {

@@ -23,6 +23,21 @@ describe.each(BACKENDS)("operations (%s)", (_name, backend) => {
     ]);
   });
 
+  it("ack removes exactly the acked records: a consecutive run, a scattered few, and keys already gone", async () => {
+    const store = makeStore(backend(), { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } });
+    await store.write(Array.from({ length: 12 }, (_, i) => chat("bob@localhost", `m${i}`)));
+    await store.write([chat("carol@localhost", "c")]);
+    const keys = (await store.peek("bob@localhost", 12)).map((m) => m.key);
+    expect(await store.ack("bob@localhost", [keys[2]!, keys[0]!, keys[1]!])).toBe(3); // a run, out of order
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10", "m11"]);
+    // Two keys whose span holds seven others (more than twice the keys), then one whose span holds one other.
+    expect(await store.ack("bob@localhost", [keys[3]!, keys[11]!])).toBe(2);
+    expect(await store.ack("bob@localhost", [keys[5]!, keys[7]!, keys[3]!])).toBe(2); // keys[3] is gone already
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["m4", "m6", "m8", "m9", "m10"]);
+    expect(await store.count("bob@localhost")).toBe(5);
+    expect(await store.count("carol@localhost")).toBe(1);
+  });
+
   it("removeUser empties one queue only", async () => {
     const store = makeStore(backend());
     await store.write([chat("bob@localhost"), chat("bob@localhost"), chat("carol@localhost")]);

@@ -9,7 +9,7 @@ import { OfflineStore, type OfflineStoreOptions } from "../../src/core/offline-s
 import { MemoryBackend } from "../../src/storage/memory.ts";
 import { Listeners } from "../../src/core/listeners.ts";
 import { MeshRelay, type MeshOptions } from "../../src/relay/mesh/relay.ts";
-import type { PresenceChange, Relay, SendOutcome } from "../../src/relay/relay.ts";
+import type { PresenceChange, Relay, SendOutcome, SendProgress } from "../../src/relay/relay.ts";
 
 /** An OfflineStoreApi over an OfflineStore, as page mode does it; `kill()` makes every later call fail (a tab that died). */
 export interface TestStore extends OfflineStoreApi {
@@ -121,8 +121,11 @@ export class FakeRelay implements Relay {
   onMessage(listener: (stanza: Element) => unknown): () => void {
     return this.messages.add(listener);
   }
-  async send(stanza: Element): Promise<SendOutcome> {
+  /** The `progress` hooks of each send, in send order. */
+  readonly progress: Array<SendProgress | undefined> = [];
+  async send(stanza: Element, progress?: SendProgress): Promise<SendOutcome> {
     this.sent.push(stanza);
+    this.progress.push(progress);
     return this.outcome(stanza);
   }
   readonly lateBounces = new Listeners<{ peer: string; stanza: Element }>();

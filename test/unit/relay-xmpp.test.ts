@@ -261,10 +261,14 @@ describe("XmppRelay send", () => {
     expect(alice.isAvailable(BOB)).toBe(true); // known when createXmppRelay resolves
     const received = messageAt(bob, (m) => m.attrs.id === "live-1", "live-1 at bob");
     const started = performance.now();
-    const outcome = await alice.send(chat(BOB, "live-1", "hi bob"));
+    let acceptedAfter = -1;
+    const outcome = await alice.send(chat(BOB, "live-1", "hi bob"), { accepted: () => (acceptedAfter = performance.now() - started) });
     const elapsed = performance.now() - started;
     expect(outcome).toMatchObject({ status: "delivered", via: "ack", id: "live-1" });
     expect(elapsed).toBeGreaterThanOrEqual(245);
+    // The sender heard "accepted" at the server's ack, a grace window before the outcome.
+    expect(acceptedAfter).toBeGreaterThanOrEqual(0);
+    expect(elapsed - acceptedAfter).toBeGreaterThanOrEqual(245);
     const message = await received;
     expect(message.attrs.from).toBe(String(alice.client.jid));
     expect(message.getChildText("body")).toBe("hi bob");

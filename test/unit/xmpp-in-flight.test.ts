@@ -46,6 +46,24 @@ describe("XMPP in-flight table", () => {
     expect(await ackedWithoutReceipt(t, "r2")).toMatchObject({ status: "unknown", reason: "no receipt from the peer" });
   });
 
+  it("tells the sender 'accepted' on the ack of a message that awaits no receipt (only the grace window left), never for one that awaits a receipt", async () => {
+    const t = tracker();
+    const seen: string[] = [];
+    const plainWire = message("p1", false);
+    const asking = message("r1");
+    const plain = t.track("p1", BOB, message("p1", false), plainWire, () => seen.push("p1")).outcome;
+    const receipted = t.track("r1", BOB, message("r1"), asking, () => seen.push("r1")).outcome;
+    expect(seen).toEqual([]); // not before the server's word
+    t.acked(plainWire);
+    t.acked(asking);
+    expect(seen).toEqual(["p1"]);
+    t.receipt("r1", BOB);
+    await vi.advanceTimersByTimeAsync(GRACE);
+    expect(await plain).toMatchObject({ status: "delivered", via: "ack" });
+    expect(await receipted).toMatchObject({ status: "delivered", via: "receipt" });
+    expect(seen).toEqual(["p1"]);
+  });
+
   it("a peer that never answered a receipt: the server's ack stands once grace and receipt wait have passed", async () => {
     const t = tracker();
     expect(await ackedWithoutReceipt(t, "n1")).toMatchObject({ status: "delivered", via: "ack" });

@@ -3,9 +3,10 @@ import { InvalidOptionError } from "../../core/errors.ts";
 import { bareJid } from "../../core/jid.ts";
 import type { PoppedMessage } from "../../core/offline-store.ts";
 import { readMessage } from "../../core/stanza.ts";
-import type { RecordKey } from "../../core/record.ts";
 import type { StanzaErrorData } from "../../core/dead-letter.ts";
 import { AckBatcher } from "./acks.ts";
+import { Flights } from "./flights.ts";
+import { PageReader } from "./pages.ts";
 import { defaultLocks, type DrainLocks } from "./locks.ts";
 import { Listeners } from "../../core/listeners.ts";
 import type { Relay, SendOutcome } from "../../relay/relay.ts";
@@ -54,12 +55,6 @@ export type DrainEvent =
 interface Run {
   again: boolean;
   done: Promise<DrainReport | null>;
-}
-
-/** A message sent by the drain, its outcome pending. */
-interface Flight {
-  m: PoppedMessage;
-  outcome: Promise<SendOutcome>;
 }
 
 function sum(a: DrainReport | null, b: DrainReport | null): DrainReport | null {
@@ -186,8 +181,10 @@ export class DrainEngine {
 
   /**
    * One pass (see src/messaging/README.md, "Drain"): batches go out while
-   * earlier ones await their outcomes, up to `window` in flight; outcomes
-   * are read in queue order; each delivered message is acked as it comes
+   * earlier ones await their outcomes, up to `window` in flight (a message
+   * the relay has accepted and that only waits out a grace window no longer
+   * counts); the next page is read while this one is sent; outcomes are
+   * read in queue order; each delivered message is acked as it comes
    * (group-committed); a permanent refusal becomes a dead letter; the first
    * other failure stops the pass, and it and all behind it stay queued.
    */
@@ -198,31 +195,26 @@ export class DrainEngine {
       r.delivered += ms.length;
       this.events.emit({ type: "delivered", peer, ids: ms.map((m) => m.id) });
     });
-    const flight: Flight[] = [];
-    const room = Math.min(this.batchSize, this.window);
-    let after: RecordKey | undefined;
-    let more = true;
+    const flight = new Flights();
+    const pages = new PageReader(this.store, peer, Math.min(this.batchSize, this.window));
     let halt: DrainStop | null = null;
     try {
       for (;;) {
         halt ??= this.stopped ? "stopped" : !this.relay.isAvailable(peer) ? "unavailable" : null;
-        if (halt === null && more && this.window - flight.length >= room) {
-          const batch = await this.store.peek(peer, room, after);
-          // Only an empty page ends the queue: a peek that set unreadable records aside returns fewer.
-          more = batch.length > 0;
+        if (halt === null && !pages.ended && this.window - flight.open >= pages.size) {
           // Pipelined: the relay keeps one peer's sends in order.
-          for (const m of batch) flight.push({ m, outcome: this.sendOne(m) });
-          after = batch.at(-1)?.key ?? after;
+          for (const m of await pages.next()) flight.push(m, (accepted) => this.sendOne(m, accepted));
           continue;
         }
-        const head = flight.shift();
+        const head = await flight.head();
+        if (head === "room") continue;
         if (!head) break;
-        const o = await head.outcome;
-        if (o.status === "delivered") acks.add(head.m);
-        else if (o.status === "bounced" && o.permanent) await this.bury(peer, head.m, o, r);
+        const { m, o } = head;
+        if (o.status === "delivered") acks.add(m);
+        else if (o.status === "bounced" && o.permanent) await this.bury(peer, m, o, r);
         else {
           // It and everything behind it stay queued, in place (what of them arrived, a deduping receiver drops).
-          const kept = [head, ...flight.splice(0)].map((f) => f.m.id);
+          const kept = [m.id, ...flight.drop()];
           r.requeued += kept.length;
           void this.store.reportRequeued(peer, kept).catch(() => undefined);
           halt = o.status;
@@ -248,9 +240,9 @@ export class DrainEngine {
     }
   }
 
-  private async sendOne(m: PoppedMessage): Promise<SendOutcome> {
+  private async sendOne(m: PoppedMessage, accepted: () => void): Promise<SendOutcome> {
     try {
-      return await this.relay.send(readMessage(m.stanza, Infinity));
+      return await this.relay.send(readMessage(m.stanza, Infinity), { accepted });
     } catch (e) {
       return { status: "unknown", reason: e instanceof Error ? e.message : String(e) };
     }

@@ -46,6 +46,8 @@ export interface InFlight {
   confirmed: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   readonly resolve: (outcome: XmppSendOutcome) => void;
+  /** The sender's hook: told when only the grace window is left (no receipt awaited). */
+  readonly accepted: (() => void) | undefined;
 }
 
 interface Retained {
@@ -106,10 +108,10 @@ export class DeliveryTracker {
   }
 
   /** Starts tracking a message about to be written; its outcome is the returned promise. */
-  track(id: string, peer: string, kept: Element, wire: Element): { entry: InFlight; outcome: Promise<XmppSendOutcome> } {
+  track(id: string, peer: string, kept: Element, wire: Element, accepted?: () => void): { entry: InFlight; outcome: Promise<XmppSendOutcome> } {
     let resolve!: (o: XmppSendOutcome) => void;
     const outcome = new Promise<XmppSendOutcome>((r) => (resolve = r));
-    const entry: InFlight = { id, peer, kept, wire, confirmed: false, timer: undefined, resolve };
+    const entry: InFlight = { id, peer, kept, wire, confirmed: false, timer: undefined, resolve, accepted };
     this.retained.delete(id);
     this.byId.set(id, entry);
     this.byWire.set(wire, entry);
@@ -137,6 +139,8 @@ export class DeliveryTracker {
       this.settle(entry, { status: "delivered", via, id: entry.id, stanza: entry.kept });
       this.retain(entry, via);
     }, wait);
+    // Only the grace window is left: the sender need not hold it against its window of messages in flight.
+    if (!receipt) entry.accepted?.();
   }
 
   /** An XEP-0198 ack for a stanza the client wrote. */

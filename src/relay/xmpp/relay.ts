@@ -5,7 +5,7 @@ import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { NS } from "../../core/namespaces.ts";
-import type { PresenceChange, Relay } from "../relay.ts";
+import type { PresenceChange, Relay, SendProgress } from "../relay.ts";
 import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
@@ -181,9 +181,10 @@ export class XmppRelay implements Relay {
    * `to`). The caller's element is not modified: the relay sends a copy,
    * with an `id` added when there is none or when that id is already in
    * flight (an XEP-0359 `<origin-id/>` is kept as it is), and returns that
-   * copy in the outcome.
+   * copy in the outcome. `progress.accepted` is called when the server has
+   * acked a message that awaits no receipt (only the grace window is left).
    */
-  async send(stanza: Element): Promise<XmppSendOutcome> {
+  async send(stanza: Element, progress?: SendProgress): Promise<XmppSendOutcome> {
     if (stanza?.name !== "message") throw new MalformedStanzaError("XmppRelay.send takes a <message/> element.");
     const peer = bareJid(stanza.attrs.to);
     const kept = cloneElement(stanza);
@@ -194,7 +195,7 @@ export class XmppRelay implements Relay {
 
     // Tracked before any await, so a second send with the same id gets a fresh one.
     const wire = cloneElement(kept);
-    const { entry, outcome } = this.delivery.track(id, peer, kept, wire);
+    const { entry, outcome } = this.delivery.track(id, peer, kept, wire, progress?.accepted);
     await this.smSettled(this.confirmTimeoutMs);
     if (kept.getChild("request", NS.receipts) && !(await this.answersReceipts(peer))) {
       // Receipts only from peers that answer them; the others' messages rest on the server's ack.
