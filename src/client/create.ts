@@ -3,6 +3,7 @@ import { StorageFailedError } from "../core/errors.ts";
 import type { StoreConfig } from "../protocol/config.ts";
 import type { Reply } from "../protocol/request.ts";
 import { withTimeout } from "../core/timeout.ts";
+import { option } from "../core/options.ts";
 import { ClientStore, type Transport } from "./client-store.ts";
 
 export interface CreateOfflineStoreOptions {
@@ -62,7 +63,9 @@ function reason(e: unknown): string {
  * context).
  */
 export async function createOfflineStore(options: CreateOfflineStoreOptions = {}): Promise<ClientStore> {
-  const prefer = options.prefer ?? "auto";
+  const prefer = option.oneOf("prefer", options.prefer, "auto", ["auto", "worker", "page"]);
+  option.duration("timeoutMs", options.timeoutMs, 10_000, 1);
+  option.duration("activationTimeoutMs", options.activationTimeoutMs, 10_000, 1);
   let store: ClientStore;
   if (prefer === "page") store = await pageStore(options);
   else {

@@ -1,5 +1,5 @@
 import type { OfflineStoreApi } from "../../core/store-api.ts";
-import { InvalidOptionError } from "../../core/errors.ts";
+import { option } from "../../core/options.ts";
 import { bareJid } from "../../core/jid.ts";
 import type { PoppedMessage } from "../../core/offline-store.ts";
 import { readMessage } from "../../core/stanza.ts";
@@ -89,12 +89,9 @@ export class DrainEngine {
   constructor(options: DrainOptions) {
     this.store = options.store;
     this.relay = options.relay;
-    this.batchSize = options.batchSize ?? 100;
-    this.retryMs = options.retryMs ?? 5000;
-    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InvalidOptionError("batchSize must be a positive whole number.");
-    this.window = options.window ?? 2 * this.batchSize;
-    if (!(Number.isInteger(this.window) && this.window > 0)) throw new InvalidOptionError("window must be a positive whole number.");
-    if (!(this.retryMs >= 0)) throw new InvalidOptionError("retryMs must be a number >= 0.");
+    this.batchSize = option.positiveInteger("batchSize", options.batchSize, 100);
+    this.window = option.positiveInteger("window", options.window, 2 * this.batchSize);
+    this.retryMs = option.duration("retryMs", options.retryMs, 5000);
     this.locks = options.locks ?? defaultLocks();
   }
 

@@ -1,4 +1,5 @@
 import type { Element } from "@xmpp/xml";
+import { option } from "../../core/options.ts";
 import { InvalidOptionError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { Listeners } from "../../core/listeners.ts";
@@ -71,11 +72,6 @@ interface Pending {
 
 const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable" };
 
-function bounded(value: number | undefined, fallback: number, name: string, min = 1, max = Infinity): number {
-  const v = value ?? fallback;
-  if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}.`);
-  return v;
-}
 
 /**
  * A {@link Relay} over WebRTC data channels, one or more per peer, however
@@ -119,10 +115,10 @@ export class WebRtcRelay implements Relay {
     const me = parseAddress(options.self);
     this.self = me.bare().toString();
     this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId().slice(0, 8))}`).toString();
-    this.heartbeatMs = bounded(options.heartbeatMs, 1000, "heartbeatMs", MIN_INTERVAL, MAX_INTERVAL);
-    this.missedBeats = bounded(options.missedBeats, 3, "missedBeats");
-    this.ackTimeoutMs = bounded(options.ackTimeoutMs, 5000, "ackTimeoutMs");
-    this.maxBytes = bounded(options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES, "maxStanzaBytes");
+    this.heartbeatMs = option.numberIn("heartbeatMs", options.heartbeatMs, 1000, MIN_INTERVAL, MAX_INTERVAL);
+    this.missedBeats = option.positiveInteger("missedBeats", options.missedBeats, 3);
+    this.ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    this.maxBytes = option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
     this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
   }
 

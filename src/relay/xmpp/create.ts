@@ -1,5 +1,6 @@
 import { client as xmppClient, type Authenticate } from "@xmpp/client";
 import { xml, type Element } from "@xmpp/xml";
+import { option } from "../../core/options.ts";
 import { InvalidOptionError, SaslMechanismError } from "../../core/errors.ts";
 import { parseAddress } from "../../core/jid.ts";
 import { randomId } from "./ids.ts";
@@ -79,12 +80,8 @@ function account(o: CreateXmppRelayOptions): { username: string; domain: string;
 export async function createXmppRelay(options: CreateXmppRelayOptions): Promise<XmppRelay> {
   const { service, password, mechanism } = options;
   const { username, domain, resource } = account(options);
-  const priority = options.priority ?? 0;
-  if (!Number.isInteger(priority) || priority < -128 || priority > 127) {
-    throw new InvalidOptionError("priority must be a whole number in -128..127.");
-  }
-  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  if (!(startTimeoutMs > 0)) throw new InvalidOptionError("startTimeoutMs must be a number > 0.");
+  const priority = option.integerIn("priority", options.priority, 0, -128, 127);
+  const startTimeoutMs = option.duration("startTimeoutMs", options.startTimeoutMs, 10_000, 1);
   const userAgent = options.userAgent ?? xml("user-agent", { id: randomId() });
   const credentials = mechanism
     ? async (authenticate: Authenticate, offered: string[]) => {

@@ -1,6 +1,8 @@
 import { xml, type Element } from "@xmpp/xml";
 import { withTimeout } from "../../core/timeout.ts";
 import { InvalidOptionError, MalformedStanzaError, TimeoutError } from "../../core/errors.ts";
+import { option } from "../../core/options.ts";
+import { MicroBatcher } from "../../core/micro-batch.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { cloneElement } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
@@ -23,13 +25,6 @@ export interface OwnedClient {
   /** Priority of the initial presence the relay sends on every fresh session. */
   priority: number;
   startTimeoutMs: number;
-}
-
-function checkNumber(name: string, value: number, min: number): number {
-  if (typeof value !== "number" || !(value >= min) || !Number.isFinite(value)) {
-    throw new InvalidOptionError(`${name} must be a finite number >= ${min}.`);
-  }
-  return value;
 }
 
 /**
@@ -67,7 +62,8 @@ export class XmppRelay implements Relay {
   /** What the peers' resources support (disco#info / caps), to ask receipts only of those that answer them. */
   private readonly features: PeerFeatures;
   private readonly discoTimeoutMs: number;
-  private pingBatch: InFlight[] | null = null;
+  /** Messages sent without XEP-0198 in this task, confirmed by one ping after them; bursts overlap. */
+  private readonly pingBatch = new MicroBatcher<InFlight>((batch) => this.pingAfter(batch), { tick: "task", serial: false });
   private ackRequest: ReturnType<typeof setTimeout> | undefined;
   /** Whether the last stream features offered XEP-0198 (so an `<enable/>` is coming). */
   private smOffered = false;
@@ -88,17 +84,17 @@ export class XmppRelay implements Relay {
     this.receipts = options.receipts ?? true;
     const accept = options.acceptSubscriptions ?? false;
     this.acceptSubscriptions = typeof accept === "function" ? accept : () => accept;
-    this.confirmTimeoutMs = checkNumber("confirmTimeoutMs", options.confirmTimeoutMs ?? 30_000, 1);
-    this.discoTimeoutMs = checkNumber("discoTimeoutMs", options.discoTimeoutMs ?? 3000, 0);
+    this.confirmTimeoutMs = option.duration("confirmTimeoutMs", options.confirmTimeoutMs, 30_000, 1);
+    this.discoTimeoutMs = option.duration("discoTimeoutMs", options.discoTimeoutMs, 3000);
     this.features = new PeerFeatures((to, node) =>
       this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
     );
     this.delivery = new DeliveryTracker({
-      graceMs: checkNumber("graceMs", options.graceMs ?? 250, 0),
+      graceMs: option.duration("graceMs", options.graceMs, 250),
       confirmTimeoutMs: this.confirmTimeoutMs,
-      receiptTimeoutMs: checkNumber("receiptTimeoutMs", options.receiptTimeoutMs ?? 10_000, 0),
-      lateBounceWindowMs: checkNumber("lateBounceWindowMs", options.lateBounceWindowMs ?? 15 * 60_000, 0),
-      lateBounceMaxEntries: checkNumber("lateBounceMaxEntries", options.lateBounceMaxEntries ?? 5000, 0),
+      receiptTimeoutMs: option.duration("receiptTimeoutMs", options.receiptTimeoutMs, 10_000),
+      lateBounceWindowMs: option.duration("lateBounceWindowMs", options.lateBounceWindowMs, 15 * 60_000),
+      lateBounceMaxEntries: option.integerIn("lateBounceMaxEntries", options.lateBounceMaxEntries, 5000, 0, Number.MAX_SAFE_INTEGER),
       onLateBounce: (b) => this.lateBounceEvents.emit(b),
       ownDomain: () => (this.selfJid ? parseAddress(this.selfJid).domain : ""),
     });
@@ -436,19 +432,13 @@ export class XmppRelay implements Relay {
     }, 0);
   }
 
-  /** Without XEP-0198: one ping after a burst of messages confirms them all. */
+  /** Without XEP-0198: one ping after a burst of messages (one task's sends) confirms them all. */
   private confirmByPing(entry: InFlight): void {
-    if (this.pingBatch) {
-      this.pingBatch.push(entry);
-      return;
-    }
-    const batch = (this.pingBatch = [entry]);
-    setTimeout(() => {
-      this.pingBatch = null;
-      void this.roundTrip(this.confirmTimeoutMs).then((answered) => {
-        if (answered) for (const e of batch) this.delivery.confirm(e, "ping");
-      });
-    }, 0);
+    this.pingBatch.add(entry);
+  }
+
+  private async pingAfter(batch: InFlight[]): Promise<void> {
+    if (await this.roundTrip(this.confirmTimeoutMs)) for (const e of batch) this.delivery.confirm(e, "ping");
   }
 
   private async roundTrip(timeoutMs: number): Promise<boolean> {
