@@ -16,8 +16,8 @@ const BOB = "bob@localhost";
 const NS_RECEIPTS = "urn:xmpp:receipts";
 const NS_DISCO = "http://jabber.org/protocol/disco#info";
 const NS_SID = "urn:xmpp:sid:0";
-/** The drain's window (2 × batch): the most a receiver without dedupe can see twice after a sender dies. */
-const WINDOW = 400; // the test below runs with batches of 200
+/** The drain's default window (2 × batch of 100): the most a receiver without dedupe can see twice after a sender dies. */
+const WINDOW = 200;
 
 const context = browserPerFile();
 let plain: Client[] = [];
@@ -73,7 +73,12 @@ async function plainBob(receipts: boolean): Promise<PlainPeer> {
     }
   });
   bob.on("error", () => undefined);
+  // @xmpp/client 0.14 resolves start() before its XEP-0198 <enabled/>; a stanza read with it (alice's
+  // disco#info query, sent the moment bob's presence shows) is counted, then forgotten, and Prosody
+  // later kills bob's stream for acking too few. A real client sends presence after <enabled/>.
+  const enabled = new Promise((resolve) => bob.on("nonza", (n: Element) => n.name === "enabled" && setTimeout(resolve, 0)));
   await bob.start();
+  await enabled;
   await bob.send(xml("presence"));
   return peer;
 }
@@ -107,9 +112,7 @@ describe("XMPP drain to peers that are not offline-edge (plain @xmpp/client in N
 
   it("alice's page closed mid-drain and reopened: what bob had confirmed is not sent again", async () => {
     const aliceContext = await context();
-    // Batches of 200 (window 400): with the default 100 this scenario stalled in the last run (bob got nothing in 20 s),
-    // not understood yet; see the report of issue 10.
-    let alice = await login(aliceContext, ALICE, UNLIMITED, { delivered: 150 }, 200);
+    let alice = await login(aliceContext, ALICE, UNLIMITED, { delivered: 150 });
     await queue(alice, range(500));
     const bob = await plainBob(true);
     await alice.waitForFunction(() => window.chat.left, null, { timeout: 60_000 });
@@ -117,7 +120,7 @@ describe("XMPP drain to peers that are not offline-edge (plain @xmpp/client in N
     const confirmed = await alice.evaluate(() => window.chat.statuses.filter((s) => s.state === "delivered").map((s) => s.id));
     expect(confirmed.length).toBeGreaterThanOrEqual(150);
     await alice.close();
-    alice = await login(aliceContext, ALICE, undefined, undefined, 200);
+    alice = await login(aliceContext, ALICE);
     await settle(async () => (await count(alice)) === 0 && firsts(bob).length >= 500, 90_000, "the second drain");
     expect(firsts(bob)).toEqual(range(500));
     const times = new Map<string, number>();
