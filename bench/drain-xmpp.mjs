@@ -12,6 +12,7 @@ import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
 import { fmt, median, openHarness, startBench } from "./lib.mjs";
+import { smSettled, subscribed } from "./xmpp.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 2);
 const SIZES = process.env.N ? [Number(process.env.N)] : [1000, 5000];
@@ -22,14 +23,7 @@ const ping = () => xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:pin
 
 async function server(offline) {
   const s = await startProsody({ offline, users: [["alice", "secret"], ["bob", "secret"]] });
-  // Mutual presence subscription (pre-approve, then ask), as the chat app's roster has it.
-  const [a, b] = await Promise.all(["alice", "bob"].map((username) => connectClient(s, { username })));
-  for (const [c, peer] of [[a, "bob@localhost"], [b, "alice@localhost"]]) {
-    await c.send(xml("presence", { type: "subscribed", to: peer }));
-    await c.send(xml("presence", { type: "subscribe", to: peer }));
-  }
-  await Promise.all([a.iqCaller.request(ping()), b.iqCaller.request(ping())]);
-  await Promise.all([a.stop(), b.stop()]);
+  await subscribed(s);
   return s;
 }
 
@@ -49,17 +43,6 @@ async function browserBob(env, s, n) {
   }, { service: s.wsUrl, n });
   const bodies = await bob.evaluate(() => window.chat.received.map((m) => m.body));
   return { t0, done, bodies, close: () => context.close() };
-}
-
-/**
- * Starts a plain client and waits for its XEP-0198 <enabled/> (and one macrotask, for
- * @xmpp/stream-management's own continuation): @xmpp/client 0.14 resolves start() before, and a
- * stanza that arrives in between is counted and then forgotten, which makes Prosody kill the stream.
- */
-async function smSettled(c) {
-  const enabled = new Promise((resolve) => c.on("nonza", (n) => n.name === "enabled" && setTimeout(resolve, 0)));
-  await c.start();
-  await enabled;
 }
 
 /** Bob as a plain @xmpp/client in Node (TCP), answering receipts or not. */

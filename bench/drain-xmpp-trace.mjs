@@ -1,0 +1,104 @@
+// Where an XMPP drain's time goes: one drain of N queued messages from alice
+// (offline-edge in Chromium) to bob, a plain @xmpp/client in Node (answering
+// receipts or not), over a private Prosody with offline storage off. Prints a
+// timeline in ms from bob's initial presence: alice's relay sees him, each
+// store peek and ack (call and answer), relay sends, WebSocket writes,
+// accepts (server-acked, grace window left), receipts in, deliveries (every
+// 100th), bob's arrivals, and when alice's queue is empty. PROFILE=1 also
+// writes alice's page CPU profile to bench/profiles/drain-xmpp-<kind>-page.cpuprofile.
+// Run: KIND=plain|receipts N=1000 [BATCH=100] [PROFILE=1] node bench/drain-xmpp-trace.mjs
+import { mkdirSync, writeFileSync } from "node:fs";
+import { client } from "@xmpp/client";
+import { xml } from "@xmpp/xml";
+import { startProsody } from "../test/prosody/prosody.mjs";
+import { openHarness, startBench } from "./lib.mjs";
+import { subscribed, smSettled } from "./xmpp.mjs";
+
+const N = Number(process.env.N ?? 1000);
+const KIND = process.env.KIND ?? "plain";
+const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined;
+const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
+
+const server = await startProsody({ users: [["alice", "secret"], ["bob", "secret"]] });
+await subscribed(server);
+const env = await startBench();
+const context = await env.browser.newContext();
+const alice = await openHarness(context, env.baseUrl);
+await alice.evaluate(
+  async ({ service, n, config, batch }) => {
+    const chat = (window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch }));
+    await chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
+    const marks = (window.marks = []);
+    const mark = (what) => marks.push([Date.now(), what]);
+    const every = (counter, what) => (counter === 1 || counter % 100 === 0) && mark(`${what} ${counter}`);
+    const counts = { send: 0, ws: 0, accepted: 0, receipt: 0, delivered: 0 };
+    chat.relay.onPresence((p) => mark(`alice sees ${p.peer} ${p.available ? "available" : "gone"}`));
+    const send = chat.relay.send.bind(chat.relay);
+    chat.relay.send = (stanza, progress) => {
+      every(++counts.send, "relay.send");
+      const accepted = progress?.accepted && (() => (every(++counts.accepted, "accepted"), progress.accepted()));
+      return send(stanza, accepted ? { accepted } : progress);
+    };
+    const wsSend = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (String(data).startsWith("<message")) every(++counts.ws, "ws write");
+      return wsSend.call(this, data);
+    };
+    chat.relay.client.socket.socket.addEventListener("message", (e) => {
+      if (String(e.data).includes("<received")) every(++counts.receipt, "receipt in");
+    });
+    for (const op of ["peek", "ack"]) {
+      const f = chat.store[op].bind(chat.store);
+      chat.store[op] = (...args) => {
+        mark(`${op} call`);
+        return f(...args).then((r) => (mark(`${op} answer ${Array.isArray(r) ? r.length : r}`), r));
+      };
+    }
+    chat.messenger.onStatus((s) => s.state === "delivered" && every(++counts.delivered, "delivered"));
+    window.emptyAt = new Promise((resolve) => {
+      const check = () => chat.store.count("bob@localhost").then((c) => c === 0 && resolve(Date.now()));
+      chat.store.subscribe((e) => e.type === "popped" && void check());
+    });
+  },
+  { service: server.wsUrl, n: N, config: unlimited, batch: BATCH },
+);
+const profiling = process.env.PROFILE === "1" && (await context.newCDPSession(alice));
+if (profiling) {
+  await profiling.send("Profiler.enable");
+  await profiling.send("Profiler.setSamplingInterval", { interval: 200 });
+  await profiling.send("Profiler.start");
+}
+
+const bob = client({ service: server.tcpUrl, domain: server.domain, username: "bob", password: "secret", resource: "trace" });
+bob.on("error", () => {});
+const receipts = KIND === "receipts";
+if (receipts) bob.iqCallee.get("http://jabber.org/protocol/disco#info", "query", () => xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, xml("feature", { var: "urn:xmpp:receipts" })));
+const bobMarks = [];
+let got = 0;
+let resolveAll;
+const all = new Promise((r) => (resolveAll = r));
+bob.on("stanza", (st) => {
+  if (st.is("iq") && st.attrs.type === "get") bobMarks.push([Date.now(), `bob asked ${st.getChildElements()[0]?.attrs.xmlns}`]);
+  if (!st.is("message") || st.attrs.type === "error" || st.getChildText("body") === null) return;
+  if (++got === 1 || got % 100 === 0) bobMarks.push([Date.now(), `bob has ${got}`]);
+  if (receipts && st.getChild("request", "urn:xmpp:receipts") && st.attrs.id) void bob.send(xml("message", { to: st.attrs.from }, xml("received", { xmlns: "urn:xmpp:receipts", id: st.attrs.id })));
+  if (got === N) resolveAll(Date.now());
+});
+await smSettled(bob);
+const t0 = Date.now();
+await bob.send(xml("presence"));
+const done = await all;
+const emptyAt = await alice.evaluate(() => window.emptyAt);
+const rows = [...(await alice.evaluate(() => window.marks)), ...bobMarks, [done, `bob has all ${N}`], [emptyAt, "alice's queue empty"]].sort((a, b) => a[0] - b[0]);
+for (const [t, what] of rows) console.log(String(t - t0).padStart(6), what);
+if (profiling) {
+  const { profile } = await profiling.send("Profiler.stop");
+  mkdirSync("bench/profiles", { recursive: true });
+  const file = `bench/profiles/drain-xmpp-${KIND}-page.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`profile: ${file}`);
+}
+await bob.stop();
+await context.close();
+await env.close();
+await server.stop();
