@@ -45,6 +45,8 @@ export interface ReadResult {
   records: OfflineRecord[];
   /** Expired records met on the way; deleted when `remove` was set. */
   expired: number;
+  /** With `remove`: ids of the records this read moved to the quarantine (not those left in place at quota). */
+  quarantined?: string[];
 }
 
 /**

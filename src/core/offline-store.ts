@@ -225,17 +225,18 @@ export class OfflineStore {
     if (!remove) return this.peekReadable(owner, limit, now, after);
     // Each record is made deliverable inside the pop's transaction: one that cannot be is moved
     // aside there, so the pop deletes exactly the records it returns.
+    // The backend may ask more than once (a pass retried at quota): the answer is cached, and only
+    // what the backend reports it moved is told as quarantined.
     const ready = new Map<OfflineRecord, PoppedMessage>();
-    const bad: OfflineRecord[] = [];
     const unreadable = (r: OfflineRecord): string | null => {
       const out = this.tryDeliverable(r, now);
-      if (typeof out === "string") return bad.push(r), out;
+      if (typeof out === "string") return out;
       ready.set(r, out);
       return null;
     };
     const result = await this.withDelta((delta) => this.options.backend.read(owner, { now, limit, remove, unreadable }, delta));
     this.afterPop(owner, result.records.map((r) => r.id), result.expired, performance.now() - started);
-    if (bad.length) this.events.emit({ type: "quarantined", owner, ids: bad.map((r) => r.id) });
+    if (result.quarantined?.length) this.events.emit({ type: "quarantined", owner, ids: result.quarantined });
     return result.records.map((r) => ready.get(r) ?? this.deliverable(r, now));
   }
 

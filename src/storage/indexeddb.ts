@@ -248,6 +248,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const records: OfflineRecord[] = [];
     let expired = 0;
     let gone = 0;
+    const quarantined: string[] = [];
     let after: RecordKey | undefined;
     // Cursor batches: memory grows with what is returned, not with queue length.
     while (records.length < limit) {
@@ -261,7 +262,10 @@ export class IndexedDBBackend implements OfflineBackend {
         if (r.expireAt !== null && r.expireAt <= o.now) expired++;
         else if (why === null) records.push(r);
         else if (pass.free) kept++;
-        else void tx.objectStore("quarantine").put({ ...r, reason: why, at: o.now });
+        else {
+          void tx.objectStore("quarantine").put({ ...r, reason: why, at: o.now });
+          quarantined.push(r.id);
+        }
       }
       if (used === 0) break;
       const first = keyOf(page[0]!);
@@ -275,7 +279,7 @@ export class IndexedDBBackend implements OfflineBackend {
     if (gone > 0) await this.adjustCount(tx, pass, owner, -gone);
     await this.addMetrics(tx, pass, gone > 0 ? tallied(metrics, { popped: records.length, expired }) : metrics);
     await tx.done;
-    return { records, expired };
+    return { records, expired, quarantined };
   }
 
   private async adjustCount(tx: Tx, pass: Pass, owner: string, by: number): Promise<void> {

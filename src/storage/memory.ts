@@ -61,7 +61,7 @@ export class MemoryBackend implements OfflineBackend {
       this.setQueue(owner, q.filter((r) => !gone.has(r)));
       this.persist(tallied(metrics, { popped: records.length, expired: expired.length }));
     }
-    return { records: records.map((r) => ({ ...r })), expired: expired.length };
+    return { records: records.map((r) => ({ ...r })), expired: expired.length, quarantined: bad.map((r) => r.id) };
   }
 
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { xml } from "@xmpp/xml";
 import { OfflineEdgeError } from "../../src/core/errors.ts";
 import { AccessPolicy } from "../../src/core/access.ts";
-import type { OfflineBackend } from "../../src/core/backend.ts";
+import type { OfflineBackend, ReadOptions } from "../../src/core/backend.ts";
+import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
 import { bareJid } from "../../src/core/jid.ts";
 import { readMessage } from "../../src/core/stanza.ts";
 import { ClientStore } from "../../src/client/client-store.ts";
@@ -102,6 +103,34 @@ describe.each(BACKENDS)("well-formed in, well-formed out (%s)", (_name, backend)
     expect((await store.quarantined()).map((r) => r.id)).toEqual(["bad-1"]);
     expect(events).toContainEqual({ type: "quarantined", owner: BOB, ids: ["bad-1"] });
     expect((await store.metricsSnapshot()).counters.popped).toBe(2);
+  });
+});
+
+describe("quarantine at quota (IndexedDB)", () => {
+  it("a pop retried as a delete-only pass tells only what it moved: a row it must leave in place is not named, and nothing twice", async () => {
+    const b = new IndexedDBBackend({ name: `quota-${Math.random()}` });
+    const store = makeStore(b);
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
+    await store.write([chat(BOB, "good 1")]);
+    await injectRow(b, `<message to='${BOB}'><body>x</body><></></message>`, "bad-1", Date.now() + 1);
+    // The first pass reads (asking about every row), then hits the quota as it commits; the retry deletes only.
+    type Pop = (pass: unknown, owner: string, o: ReadOptions, metrics?: unknown) => Promise<unknown>;
+    const inner = b as unknown as { pop: Pop };
+    const pop = inner.pop.bind(b);
+    let calls = 0;
+    inner.pop = async (pass, owner, o, metrics) => {
+      if (calls++ > 0) return pop(pass, owner, o, metrics);
+      await b.read(owner, { now: o.now }).then((r) => r.records.forEach((rec) => o.unreadable?.(rec)));
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    };
+    expect(bodies(await store.pop(BOB))).toEqual(["good 1"]);
+    expect(calls).toBe(2);
+    expect(events.filter((e) => e.type === "quarantined")).toEqual([]);
+    expect(await store.quarantined()).toEqual([]);
+    expect(await store.count(BOB)).toBe(1); // the unreadable row stays where it was, to be moved once there is room
+    expect(bodies(await store.pop(BOB))).toEqual([]); // room again: now it is moved, and told once
+    expect(events.filter((e) => e.type === "quarantined")).toEqual([{ type: "quarantined", owner: BOB, ids: ["bad-1"] }]);
   });
 });
 
