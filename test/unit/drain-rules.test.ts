@@ -171,6 +171,18 @@ describe("windowed drain", () => {
 });
 
 describe("dead letters", () => {
+  it("a refused message the store cannot set aside (full disk) stays queued in place; the ones behind it are delivered", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    store.bury = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+    const relay = new FakeRelay();
+    relay.available.add(BOB);
+    await queued(store, 3);
+    relay.outcome = (el) => (bodyOf(el) === "q1" ? PERMANENT : { status: "delivered" });
+    const { drain } = engine(store, relay);
+    expect(await drain.drain(BOB)).toEqual({ peer: BOB, delivered: 2, requeued: 1, failed: 0, stop: "empty" });
+    expect((await store.list(BOB)).map((m) => bodyOf(m.stanza))).toEqual(["q1"]);
+  });
+
   it("a poison head refused for good is set aside with its error; the good ones behind it are delivered once", async () => {
     const store = storeApi(new MemoryBackend(), UNLIMITED);
     const relay = new FakeRelay();

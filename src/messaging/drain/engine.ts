@@ -228,10 +228,23 @@ export class DrainEngine {
     return r;
   }
 
-  /** A permanent refusal: out of the queue into the dead letters, and the app is told. */
+  /**
+   * A permanent refusal: out of the queue into the dead letters, and the app
+   * is told. If the store cannot set it aside (a full disk refuses the dead
+   * letter's write), it stays queued in place and the pass goes on behind
+   * it: a refused message never blocks the others; the next pass tries again.
+   */
   private async bury(peer: string, m: PoppedMessage, o: Extract<SendOutcome, { status: "bounced" }>, r: DrainReport): Promise<void> {
     const error: StanzaErrorData = { type: o.type ?? "cancel", condition: o.condition, ...(o.text !== undefined && { text: o.text }) };
-    if (await this.store.bury(peer, m.key, error)) {
+    let buried: boolean;
+    try {
+      buried = await this.store.bury(peer, m.key, error);
+    } catch {
+      r.requeued++;
+      void this.store.reportRequeued(peer, [m.id]).catch(() => undefined);
+      return;
+    }
+    if (buried) {
       r.failed++;
       this.events.emit({ type: "failed", peer, id: m.id, error });
     }
