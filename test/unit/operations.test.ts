@@ -3,6 +3,7 @@ import { IDBFactory } from "fake-indexeddb";
 import { toOpenMetrics } from "../../src/core/openmetrics.ts";
 import { summarize } from "../../src/core/metrics.ts";
 import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
+import { MemoryBackend } from "../../src/storage/memory.ts";
 import { BACKENDS, bodies, chat, makeStore } from "./helpers.ts";
 
 const DAY = 86_400_000;
@@ -153,5 +154,24 @@ describe("indexeddb persistence", () => {
     const b = makeStore(new IndexedDBBackend({ factory, name: "v" }));
     expect(await b.count("bob@localhost")).toBe(1);
     expect(await makeStore(a).count("bob@localhost")).toBe(1);
+  });
+});
+
+describe("dead letters, memory backend", () => {
+  it("a letter whose key is taken again in its queue stays dead on retry, as IndexedDB's add refuses it", async () => {
+    const b = new MemoryBackend();
+    const store = makeStore(b);
+    await store.write([chat("bob@localhost", "refused"), chat("bob@localhost", "next")]);
+    const [first] = await store.peek("bob@localhost", 1);
+    expect(await store.bury("bob@localhost", first!.key, { type: "cancel", condition: "not-allowed" })).toBe(true);
+    // Something else now sits under that key (IndexedDB: a row put there by another writer).
+    const queue = (b as unknown as { queues_: Map<string, Array<{ ts: number; seq: number }>> }).queues_.get("bob@localhost")!;
+    queue.unshift({ ...(await b.read("bob@localhost", { now: Date.now() })).records[0]!, ts: first!.key[1], seq: first!.key[2] });
+    expect(await store.retryDead("bob@localhost", [first!.key])).toBe(0);
+    expect((await store.deadLetters("bob@localhost")).map((d) => d.record.id)).toEqual([first!.id]);
+    // With the key free again, the retry puts it back in its place.
+    queue.shift();
+    expect(await store.retryDead("bob@localhost", [first!.key])).toBe(1);
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["refused", "next"]);
   });
 });
