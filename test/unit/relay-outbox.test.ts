@@ -130,6 +130,16 @@ describe("outbox", () => {
     expect(queued.map((m) => m.id)).toEqual([one.id, two.id]);
   });
 
+  it("a straight send refused for good is failed with the error as data, and not queued (it would only block the queue)", async () => {
+    const { store, relay, outbox, states } = setup();
+    relay.available.add(BOB);
+    relay.outcome = () => ({ status: "bounced", condition: "not-acceptable", text: "too big", type: "modify", permanent: true });
+    const status = await outbox.send(chatTo(BOB, "refused"));
+    await until(() => states.length === 2);
+    expect(states[1]).toEqual({ id: status.id, to: BOB, state: "failed", reason: "not-acceptable", stanzaError: { type: "modify", condition: "not-acceptable", text: "too big" } });
+    expect(await store.count(BOB)).toBe(0);
+  });
+
   it("an unconfirmed send (unknown) keeps its copy queued too", async () => {
     const { store, relay, outbox } = setup();
     relay.available.add(BOB);
