@@ -148,6 +148,9 @@ export class ClientStore implements OfflineStoreApi {
   bury(owner: string, key: RecordKey, error: StanzaErrorData) {
     return this.call("bury", owner, key, error);
   }
+  deadLetter(stanza: string, error: StanzaErrorData) {
+    return this.call("deadLetter", stanza, error);
+  }
   deadLetters(owner?: string) {
     return owner === undefined ? this.call("deadLetters") : this.call("deadLetters", owner);
   }

@@ -78,6 +78,12 @@ export interface OfflineBackend {
   removeOlderThan(before: number, metrics?: MetricsSnapshot): Promise<number>;
   /** Moves one record from its queue to the dead letters (one transaction); returns its id, or null if it was gone. */
   bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null>;
+  /**
+   * Keeps a record that was never queued (a straight send refused for good)
+   * as a dead letter, under a key of its queue that no message or letter
+   * has (so a retry puts it in that queue); returns the key.
+   */
+  entomb(record: NewRecord, error: StanzaErrorData, failedAt: number): Promise<RecordKey>;
   /** Dead letters, oldest first; of one recipient, or all. */
   deadLetters(owner?: string): Promise<DeadLetter[]>;
   /** Moves dead letters back into their places in their queue (no limit check: they were queued before); returns their ids. */

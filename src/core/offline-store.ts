@@ -341,6 +341,22 @@ export class OfflineStore {
     return true;
   }
 
+  /**
+   * Keeps a message the relay refused for good on a straight send (it was
+   * never queued) as a dead letter, with the error, as a drain sets aside a
+   * queued one: listed, retried (into its queue) or discarded the same way,
+   * and every tab is told (`failed`). Resolves with whether it was kept: a
+   * message the store would not queue (its policy or mode) is not.
+   */
+  async deadLetter(stanza: unknown, error: StanzaErrorData): Promise<boolean> {
+    const now = this.now();
+    const p = prepare(stanza, now, this.options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES, this.options);
+    if (p.kind !== "store" || this.mode !== "enabled") return false;
+    await this.options.backend.entomb(p.record, error, now);
+    this.events.emit({ type: "failed", owner: p.record.owner, ids: [p.record.id], error });
+    return true;
+  }
+
   /** Dead letters, oldest first: one recipient's, or everyone's. */
   deadLetters(owner?: string): Promise<DeadLetter[]> {
     return this.options.backend.deadLetters(owner === undefined ? undefined : bareJid(owner));

@@ -35,6 +35,8 @@ export interface OfflineStoreApi {
   reportRequeued(owner: string, ids: string[]): Promise<void>;
   /** Sets a message the relay refused for good aside, into the dead letters (see src/messaging/README.md). */
   bury(owner: string, key: RecordKey, error: StanzaErrorData): Promise<boolean>;
+  /** Keeps a message refused for good on a straight send (never queued) as a dead letter; false if the store would not queue it. */
+  deadLetter(stanza: string, error: StanzaErrorData): Promise<boolean>;
   /** Dead letters, of one recipient or all. */
   deadLetters(owner?: string): Promise<DeadLetter[]>;
   /** Puts dead letters back into their queue. */

@@ -35,6 +35,7 @@ const RUN: Omit<Runner, "configure"> = {
   pop: (s, owner, limit) => s.pop(owner, limit),
   peek: (s, owner, limit, after) => s.peek(owner, limit, after),
   bury: (s, owner, key, error) => s.bury(owner, key, error),
+  deadLetter: (s, stanza, error) => s.deadLetter(stanza, error),
   deadLetters: (s, owner) => s.deadLetters(owner),
   retryDead: (s, owner, keys) => s.retryDead(owner, keys),
   discardDead: (s, owner, keys) => s.discardDead(owner, keys),

@@ -27,6 +27,7 @@ export interface Ops {
   ack: [owner: string, keys: Array<[string, number, number]>];
   requeued: [owner: string, ids: string[]];
   bury: [owner: string, key: [string, number, number], error: { type: string; condition: string; text?: string }];
+  deadLetter: [stanza: string, error: { type: string; condition: string; text?: string }];
   deadLetters: [owner?: string];
   retryDead: [owner: string, keys: Array<[string, number, number]>];
   discardDead: [owner: string, keys: Array<[string, number, number]>];
@@ -53,6 +54,7 @@ export interface Results {
   ack: number;
   requeued: null;
   bury: boolean;
+  deadLetter: boolean;
   deadLetters: DeadLetter[];
   retryDead: number;
   discardDead: number;
@@ -119,6 +121,7 @@ const CHECKS: { [O in Op]: (a: unknown[]) => boolean } = {
   ack: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
   requeued: (a) => a.length === 2 && isString(a[0]) && list(a[1], isString, "ids"),
   bury: (a) => a.length === 3 && isString(a[0]) && isKey(a[1]) && isStanzaError(a[2]),
+  deadLetter: (a) => a.length === 2 && isString(a[0]) && isStanzaError(a[1]),
   deadLetters: (a) => a.length <= 1 && (a[0] === undefined || isString(a[0])),
   retryDead: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),
   discardDead: (a) => a.length === 2 && isString(a[0]) && list(a[1], isKey, "keys"),

@@ -3,7 +3,7 @@ import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type Re
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
-import { keyOf, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
+import { keyOf, type NewRecord, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 import { SCHEMA_VERSION, upgrade, type OfflineDB } from "./schema.ts";
 
 export interface IndexedDBBackendOptions {
@@ -190,6 +190,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const seq = keys.reduce((max, k) => Math.max(max, k[2]), this.legacySeq);
     return { owner, count: keys.length, seq };
   }
+
 
   // Keys of stored chat markers that this group's markers supersede.
   private async markerKeys(tx: WriteTx, g: WriteGroup): Promise<RecordKey[]> {
@@ -458,6 +459,20 @@ export class IndexedDBBackend implements OfflineBackend {
     }
     await tx.done;
     return record?.id ?? null;
+  }
+
+  async entomb(record: NewRecord, error: StanzaErrorData, failedAt: number): Promise<RecordKey> {
+    const tx = await this.tx("relaxed");
+    const dead = tx.objectStore("dead");
+    // A sequence below zero (queued messages count up from one, so the key stays free in the queue for a
+    // retry, with no count row to touch), above the queue's other such letters (they keep their order).
+    const keys = await dead.getAllKeys(queueRange(record.owner));
+    const last = keys.reduce((max, k) => (k[2] < 0 ? Math.max(max, k[2]) : max), -Number.MAX_SAFE_INTEGER);
+    const full: OfflineRecord = { ...record, seq: last + 1 };
+    const key = keyOf(full);
+    void dead.add({ key, record: full, error: { ...error }, failedAt }); // add: never replaces a letter
+    await tx.done;
+    return key;
   }
 
   async deadLetters(owner?: string): Promise<DeadLetter[]> {

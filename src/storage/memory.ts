@@ -1,7 +1,7 @@
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
-import { compareRecords, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
+import { compareRecords, keyOf, type NewRecord, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 
 /**
  * In-memory backend (our counterpart of mod_offline's mnesia backend):
@@ -120,6 +120,13 @@ export class MemoryBackend implements OfflineBackend {
     this.setQueue(key[0], q.filter((x) => x !== r));
     this.dead.set(key.join("\u0000"), { record: r, error: { ...error }, failedAt });
     return r.id;
+  }
+
+  async entomb(record: NewRecord, error: StanzaErrorData, failedAt: number): Promise<RecordKey> {
+    const full: OfflineRecord = { ...record, seq: ++this.seq };
+    const key = keyOf(full);
+    this.dead.set(key.join("\u0000"), { record: full, error: { ...error }, failedAt });
+    return key;
   }
 
   async deadLetters(owner?: string): Promise<DeadLetter[]> {

@@ -5,6 +5,7 @@ import { EventEmitter } from "node:events";
 import { xml } from "@xmpp/xml";
 import { keyOf } from "../../src/core/record.ts";
 import { OfflineEdgeError } from "../../src/core/errors.ts";
+import type { StoreEvent } from "../../src/core/events.ts";
 import type { OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
 import { ContextLocks } from "../../src/messaging/drain/locks.ts";
@@ -250,6 +251,40 @@ describe.each(BACKENDS)("dead-letter storage (%s)", (_name, backend) => {
     // peek after a key: what a windowed drain reads next
     const [first] = await store.peek(BOB, 1);
     expect((await store.peek(BOB, 5, first!.key)).map((m) => bodyOf(m.stanza))).toEqual(["c"]);
+  });
+});
+
+describe.each(BACKENDS)("dead letters never queued (%s)", (_name, backend) => {
+  it("deadLetter keeps a refused message aside under a free key of its queue: listed, told, retried into its place", async () => {
+    let t = 1000;
+    const store = makeStore(backend(), { ...UNLIMITED, now: () => t });
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
+    const error = { type: "modify", condition: "not-acceptable" };
+    // Two on an empty queue in the same millisecond: neither replaces the other.
+    expect(await store.deadLetter(chatTo(BOB, "x1"), error)).toBe(true);
+    expect(await store.deadLetter(chatTo(BOB, "x2"), error)).toBe(true);
+    t += 10;
+    await store.write([chatTo(BOB, "a")]);
+    expect(await store.deadLetter(chatTo(BOB, "x3"), error)).toBe(true); // and one beside a queued message, same ms
+    t += 10;
+    await store.write([chatTo(BOB, "b")]);
+    expect(await store.count(BOB)).toBe(2);
+    const dead = await store.deadLetters(BOB);
+    expect(dead.map((d) => [bodyOf(d.record.packet), d.error])).toEqual([["x1", error], ["x2", error], ["x3", error]]);
+    expect(events.filter((e) => e.type === "failed").map((e) => (e as { ids: string[] }).ids[0])).toEqual(dead.map((d) => d.record.id));
+    expect(await store.retryDead(BOB, dead.map((d) => keyOf(d.record)))).toBe(3);
+    // Into their places by time (a letter written in the same millisecond as a queued message may come first).
+    const order = (await store.list(BOB)).map((m) => bodyOf(m.stanza));
+    expect([order.slice(0, 2), order.slice(2, 4).sort(), order[4]]).toEqual([["x1", "x2"], ["a", "x3"], "b"]);
+  });
+
+  it("deadLetter keeps nothing the store would not queue, and checks its input", async () => {
+    const store = makeStore(backend(), UNLIMITED);
+    const error = { type: "cancel", condition: "not-allowed" };
+    expect(await store.deadLetter(`<message type='headline' to='${BOB}'><body>news</body></message>`, error)).toBe(false);
+    await expect(store.deadLetter("<message to='bob@localhost'><body>x</bod></message>", error)).rejects.toBeInstanceOf(OfflineEdgeError);
+    expect(await store.deadLetters()).toEqual([]);
   });
 });
 

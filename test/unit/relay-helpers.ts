@@ -38,6 +38,7 @@ export function storeApi(backend: OfflineBackend = new MemoryBackend(), options:
     pop: (o, l) => call("pop", () => store.pop(o, l)),
     peek: (o, l, after) => call("peek", () => store.peek(o, l, after)),
     bury: (o, k, e) => call("bury", () => store.bury(o, k, e)),
+    deadLetter: (s, e) => call("deadLetter", () => store.deadLetter(s, e)),
     deadLetters: (o) => call("deadLetters", () => store.deadLetters(o)),
     retryDead: (o, k) => call("retryDead", () => store.retryDead(o, k)),
     discardDead: (o, k) => call("discardDead", () => store.discardDead(o, k)),

@@ -130,14 +130,24 @@ describe("outbox", () => {
     expect(queued.map((m) => m.id)).toEqual([one.id, two.id]);
   });
 
-  it("a straight send refused for good is failed with the error as data, and not queued (it would only block the queue)", async () => {
-    const { store, relay, outbox, states } = setup();
+  it("a straight send refused for good is failed with the error as data, a dead letter, and not queued (it would only block the queue)", async () => {
+    const { store, relay, drain, outbox, states } = setup();
     relay.available.add(BOB);
     relay.outcome = () => ({ status: "bounced", condition: "not-acceptable", text: "too big", type: "modify", permanent: true });
     const status = await outbox.send(chatTo(BOB, "refused"));
     await until(() => states.length === 2);
-    expect(states[1]).toEqual({ id: status.id, to: BOB, state: "failed", reason: "not-acceptable", stanzaError: { type: "modify", condition: "not-acceptable", text: "too big" } });
+    const stanzaError = { type: "modify", condition: "not-acceptable", text: "too big" };
+    expect(states[1]).toEqual({ id: status.id, to: BOB, state: "failed", reason: "not-acceptable", stanzaError });
     expect(await store.count(BOB)).toBe(0);
+    const [dead, ...more] = await store.deadLetters(BOB);
+    expect(more).toEqual([]);
+    expect([dead!.record.id, bodyOf(dead!.record.packet), dead!.error]).toEqual([status.id, "refused", stanzaError]);
+    // Retried like any dead letter: into the queue, and the next drain delivers it.
+    relay.outcome = () => ({ status: "delivered" });
+    expect(await store.retryDead(BOB, [[dead!.record.owner, dead!.record.ts, dead!.record.seq]])).toBe(1);
+    await until(() => states.at(-1)?.state === "queued");
+    expect(await drain.drain(BOB)).toMatchObject({ delivered: 1, stop: "empty" });
+    expect(states.map((s) => s.state)).toEqual(["sent", "failed", "queued", "delivered"]);
   });
 
   it("an unconfirmed send (unknown) keeps its copy queued too", async () => {

@@ -189,9 +189,11 @@ export class Outbox {
     if (d.kind === "sent") {
       const outcome = await d.outcome;
       if (outcome.status === "delivered") return this.tell({ id, to: peer, state: "delivered" });
-      // Refused for good: queueing it would only block the queue. The app has it, with the error.
+      // Refused for good: queueing it would only block the queue. It is a dead letter, as a drained one would be.
       if (outcome.status === "bounced" && outcome.permanent) {
         const error = { type: outcome.type ?? "cancel", condition: outcome.condition, ...(outcome.text !== undefined && { text: outcome.text }) };
+        // Listed before the app hears `failed`; if the store cannot keep it, the app still has it, with the error.
+        await this.store.deadLetter(el.toString(), error).catch(() => false);
         return this.tell({ id, to: peer, state: "failed", reason: outcome.condition, stanzaError: error });
       }
       lane.queuing++; // the kept copy is on its way to the queue: what comes next goes behind it
