@@ -1,6 +1,6 @@
 // The sending side's rules (src/messaging/README.md): windowed drain, acks as
 // they arrive, dead letters, never to ourselves, and what onStatus tells.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { EventEmitter } from "node:events";
 import { xml } from "@xmpp/xml";
 import { keyOf } from "../../src/core/record.ts";
@@ -226,6 +226,106 @@ describe("dead letters", () => {
     expect(await drain.drain(BOB)).toMatchObject({ delivered: 0, failed: 0, stop: "bounced" });
     expect(await store.count(BOB)).toBe(3);
     expect(await store.deadLetters(BOB)).toEqual([]);
+  });
+});
+
+describe("drain engine lifecycle", () => {
+  it("start() drains queued peers available now (not offline ones, never ourselves), then on each available presence", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const relay = new FakeRelay(ALICE);
+    const CAROL = "carol@mesh.local";
+    relay.available.add(BOB).add(ALICE);
+    await queued(store, 1, BOB);
+    await queued(store, 1, CAROL);
+    await queued(store, 1, ALICE);
+    const { drain, events } = engine(store, relay);
+    await drain.start();
+    await drain.start(); // a second start subscribes nothing twice
+    await until(() => events.filter((e) => e.type === "drained").length === 1, 3000, "bob drained at start");
+    expect(relay.sent.map((el) => el.attrs.to)).toEqual([BOB]);
+    relay.setAvailable(CAROL, false);
+    relay.setAvailable(CAROL, true);
+    await until(() => events.filter((e) => e.type === "drained").length === 2, 3000, "carol drained on her presence");
+    await store.count(CAROL);
+    expect(events.filter((e) => e.type === "drained").map((e) => (e as { peer: string }).peer)).toEqual([BOB, CAROL]);
+    expect(relay.sent.map((el) => el.attrs.to)).toEqual([BOB, CAROL]);
+    expect(await store.count(ALICE)).toBe(1);
+  });
+
+  it("a drain that went round again reports the sums of its passes", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const { relay, answers } = heldRelay();
+    await queued(store, 2);
+    const { drain } = engine(store, relay, { batchSize: 1, window: 1 });
+    const running = drain.drain(BOB);
+    await until(() => answers.length === 1);
+    void drain.drain(BOB); // go round once more
+    answers[0]!(PERMANENT);
+    await until(() => answers.length === 2);
+    answers[1]!({ status: "unknown", reason: "lost" });
+    await until(() => answers.length === 3, 3000, "the second pass");
+    answers[2]!({ status: "unknown", reason: "lost" });
+    expect(await running).toEqual({ peer: BOB, delivered: 0, requeued: 2, failed: 1, stop: "unknown" });
+  });
+
+  it("a permanent refusal without an error type is buried as cancel, and the app hears it with its id", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const relay = new FakeRelay();
+    relay.available.add(BOB);
+    await queued(store, 1);
+    relay.outcome = () => ({ status: "bounced", condition: "not-allowed", permanent: true });
+    const { drain, events } = engine(store, relay);
+    await drain.drain(BOB);
+    const [dead] = await store.deadLetters(BOB);
+    expect(events.filter((e) => e.type === "failed")).toEqual([{ type: "failed", peer: BOB, id: dead!.record.id, error: { type: "cancel", condition: "not-allowed" } }]);
+  });
+
+  it("retries after retryMs only a pass that stopped unconfirmed while the peer stays; never a bounce, never with retryMs 0", async () => {
+    const tries = async (o: { retryMs: number; outcome: SendOutcome; leaves?: boolean }) => {
+      vi.useFakeTimers(); // the retry's timer, and the clock that shows no retry came
+      try {
+        const store = storeApi(new MemoryBackend(), UNLIMITED);
+        const relay = new FakeRelay();
+        relay.available.add(BOB);
+        await queued(store, 1);
+        relay.outcome = () => {
+          if (o.leaves) relay.available.delete(BOB);
+          return relay.sent.length === 1 ? o.outcome : { status: "delivered" };
+        };
+        const drain = new DrainEngine({ store, relay, retryMs: o.retryMs, locks: new ContextLocks() });
+        const passes: string[] = [];
+        drain.subscribe((e) => e.type === "drained" && passes.push(e.stop));
+        await drain.drain(BOB);
+        await vi.advanceTimersByTimeAsync(10_000);
+        await drain.stop();
+        return passes;
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const unknown: SendOutcome = { status: "unknown", reason: "lost" };
+    expect(await tries({ retryMs: 100, outcome: unknown })).toEqual(["unknown", "empty"]);
+    expect(await tries({ retryMs: 100, outcome: { status: "bounced", condition: "service-unavailable" } })).toEqual(["bounced"]);
+    expect(await tries({ retryMs: 0, outcome: unknown })).toEqual(["unknown"]);
+    expect(await tries({ retryMs: 100, outcome: unknown, leaves: true })).toEqual(["unknown"]);
+  });
+
+  it("stop() waits for the pass in flight, and a stopped engine drains no more", async () => {
+    const store = storeApi(new MemoryBackend(), UNLIMITED);
+    const { relay, answers } = heldRelay();
+    await queued(store, 3);
+    const { drain } = engine(store, relay, { batchSize: 1, window: 1 });
+    const running = drain.drain(BOB);
+    await until(() => answers.length === 1);
+    let stopped = false;
+    const stopping = drain.stop().then(() => (stopped = true));
+    await store.count(BOB); // a store round trip: ample turns for a stop() that did not wait to resolve
+    expect(stopped).toBe(false); // the message in flight still has no outcome
+    answers[0]!({ status: "delivered" });
+    await stopping;
+    expect(await running).toMatchObject({ delivered: 1, stop: "stopped" });
+    expect(await drain.drain(BOB)).toBeNull();
+    expect(relay.sent).toHaveLength(1);
   });
 });
 

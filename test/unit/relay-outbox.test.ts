@@ -150,6 +150,40 @@ describe("outbox", () => {
     expect(states.map((s) => s.state)).toEqual(["sent", "failed", "queued", "delivered"]);
   });
 
+  it("what goes out: our JID as sender when the app set none, an origin-id, and one receipt request (none on groupchat)", async () => {
+    const { relay, outbox } = setup();
+    relay.available.add(BOB);
+    await outbox.send(chatTo(BOB, "mine", "alice@mesh.local/phone"));
+    await outbox.send(`<message type='chat' to='${BOB}'><body>no from</body><request xmlns='urn:xmpp:receipts'/></message>`);
+    await outbox.send(`<message type='groupchat' to='${BOB}'><body>to a room</body></message>`);
+    await until(() => relay.sent.length === 3);
+    expect(relay.sent.map((el) => el.attrs.from)).toEqual(["alice@mesh.local/phone", relay.self, relay.self]);
+    expect(relay.sent.map((el) => el.getChildren("request", NS.receipts).length)).toEqual([1, 1, 0]);
+    expect(relay.sent.every((el) => el.getChild("origin-id", NS.sid)?.attrs.id)).toBe(true);
+  });
+
+  it("tells what other tabs did through the store: a dead letter buried (failed) and one discarded (dropped)", async () => {
+    const { store, relay, outbox, states } = setup();
+    await outbox.send(chatTo(BOB, "x"));
+    const [m] = await store.peek(BOB);
+    const error = { type: "cancel", condition: "not-allowed" };
+    expect(await store.bury(BOB, m!.key, error)).toBe(true); // as another tab's drain would
+    await until(() => states.at(-1)?.state === "failed");
+    expect(states.at(-1)).toEqual({ id: m!.id, to: BOB, state: "failed", reason: "not-allowed", stanzaError: error });
+    expect(await store.discardDead(BOB, [m!.key])).toBe(1);
+    await until(() => states.at(-1)?.state === "dropped");
+    expect(states.at(-1)).toEqual({ id: m!.id, to: BOB, state: "dropped", reason: "discarded" });
+    expect(relay.sent).toEqual([]);
+  });
+
+  it("a store that cannot say whether a queue exists does not hold a straight send back", async () => {
+    const { store, relay, outbox } = setup();
+    relay.available.add(BOB);
+    store.count = () => Promise.reject(new Error("store gone"));
+    expect((await outbox.send(chatTo(BOB, "anyway"))).state).toBe("sent");
+    expect(relay.sent.map(bodyOf)).toEqual(["anyway"]);
+  });
+
   it("an unconfirmed send (unknown) keeps its copy queued too", async () => {
     const { store, relay, outbox } = setup();
     relay.available.add(BOB);
