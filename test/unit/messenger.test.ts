@@ -7,11 +7,12 @@ import { MemorySeenIds } from "../../src/messaging/receive/claims.ts";
 import type { DeliveryStatus } from "../../src/messaging/send/status-book.ts";
 import type { DrainEvent } from "../../src/messaging/drain/engine.ts";
 import { MemoryBackend } from "../../src/storage/memory.ts";
+import type { OfflineStoreOptions } from "../../src/core/offline-store.ts";
 import { bodyOf, channelName, meshTab, storeApi, until } from "./relay-helpers.ts";
 
 const ALICE = "alice@mesh.local";
 const BOB = "bob@mesh.local";
-const UNLIMITED = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
+const UNLIMITED: Partial<OfflineStoreOptions> = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
 const open: Messenger[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((m) => m.close()));
