@@ -163,10 +163,16 @@ describe("windowed drain", () => {
     relay.available.add(BOB);
     const bodies = await queued(store, 10);
     relay.outcome = (el) => (bodyOf(el) === "q3" ? { status: "unknown", reason: "lost" } : { status: "delivered" });
+    const requeued: string[][] = [];
+    store.subscribe((e) => e.type === "requeued" && requeued.push(e.ids));
     const { drain } = engine(store, relay, { batchSize: 2, window: 4 });
     const report = await drain.drain(BOB);
     expect(report).toMatchObject({ delivered: 2, stop: "unknown" });
     expect((await store.list(BOB)).map((m) => bodyOf(m.stanza))).toEqual(bodies.slice(2));
+    // Every tab is told which ones came back: the unconfirmed one and what was in flight behind it.
+    await until(() => requeued.length === 1, 3000, "the requeued event");
+    const sentIds = relay.sent.map((el) => el.getChild("origin-id", "urn:xmpp:sid:0")?.attrs.id);
+    expect(requeued[0]).toEqual(sentIds.slice(2));
     expect(relay.sent.length).toBeLessThanOrEqual(2 + 4); // bounded by the window
   });
 });
