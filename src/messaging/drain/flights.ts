@@ -32,7 +32,8 @@ export class Flights {
 
   /** Sends through `send`, which gets the hook to call when the relay accepts the message. */
   push(m: PoppedMessage, send: (accepted: () => void) => Promise<SendOutcome>): void {
-    const f: Flight = { m, outcome: Promise.resolve({ status: "unknown", reason: "not sent" }), open: true };
+    // Queued before `send` runs: a relay may call `accepted` at once.
+    const f = { m, open: true } as Flight;
     this.openCount++;
     this.queue.push(f);
     f.outcome = send(() => this.close(f, true));
