@@ -86,6 +86,28 @@ describe("inbox", () => {
     expect(box.stats).toEqual({ handed: 0, duplicates: 0 });
   });
 
+  it("a pagehide that leaves the page closes the inbox: what is handed is marked, nothing more is handed, the rest is released", async () => {
+    const page = new EventTarget();
+    const seen = new MemorySeenIds({ maxWaitMs: 60_000 });
+    toClose.push(seen);
+    expect(await seen.claim(BOB, "m2")).toBe(true); // m2 is in another inbox's hand: the page's m2 and m3 wait behind it
+    const relay = new FakeRelay(BOB);
+    const box = new Inbox({ relay, seen, lifecycle: page });
+    toClose.push(box);
+    const got: string[] = [];
+    box.subscribe((el) => void got.push(bodyOf(el)));
+    page.dispatchEvent(Object.assign(new Event("pagehide"), { persisted: true })); // into the back/forward cache: it stays open
+    await deliver(relay, msg("m1"));
+    const waiting = [deliver(relay, msg("m2")), deliver(relay, msg("m3"))];
+    await new Promise((r) => setTimeout(r, 0)); // m3's claim is granted, waiting its turn behind m2
+    page.dispatchEvent(Object.assign(new Event("pagehide"), { persisted: false }));
+    await Promise.all(waiting.map((t) => expect(t).rejects.toBeInstanceOf(InboxClosedError)));
+    await expect(deliver(relay, msg("m4"))).resolves.toBeUndefined(); // no longer listening to the relay
+    expect(got).toEqual(["m1"]);
+    expect(await seen.claim(BOB, "m1")).toBe(false); // handed before the page hid: marked
+    expect(await seen.claim(BOB, "m3")).toBe(true); // released: the next inbox takes it
+  });
+
   it.each([
     ["memory", () => new MemorySeenIds()],
     ["IndexedDB", () => openSeenIds({ name: `seen-${crypto.randomUUID()}` })],

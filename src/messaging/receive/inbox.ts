@@ -21,6 +21,21 @@ export interface InboxOptions {
    * show every message.
    */
   scope?: string;
+  /**
+   * Where `pagehide` comes from. Default the page's `window` (none in a
+   * worker or in Node); null: none. A `pagehide` that does not keep the page
+   * (not persisted in the back/forward cache) closes the inbox; see
+   * {@link Inbox.close}.
+   */
+  lifecycle?: PageLifecycle | null;
+}
+
+/** The part of a window the inbox listens to: its `pagehide`. */
+export type PageLifecycle = Pick<EventTarget, "addEventListener" | "removeEventListener">;
+
+/** The page's window, where there is one. */
+function pageLifecycle(): PageLifecycle | null {
+  return typeof window !== "undefined" && typeof window.addEventListener === "function" ? window : null;
 }
 
 /** One incoming message on its way to the app. */
@@ -57,6 +72,7 @@ export class Inbox {
   private readonly scope: string;
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
+  private readonly unlisten: () => void;
   /** Messages in arrival order, waiting for their claim or for those ahead of them. */
   private readonly arrivals: Arrival[] = [];
   private closed = false;
@@ -72,6 +88,11 @@ export class Inbox {
     this.scope = options.scope ?? bareJid(options.relay.self);
     this.listening = new Promise((resolve) => (this.startListening = resolve));
     this.unsubscribe = options.relay.onMessage((stanza) => this.take(stanza));
+    // A page on its way out hands nothing more over (README: "my page hides").
+    const lifecycle = options.lifecycle === undefined ? pageLifecycle() : options.lifecycle;
+    const onHide = (e: Event) => void ((e as Partial<PageTransitionEvent>).persisted || this.close());
+    lifecycle?.addEventListener("pagehide", onHide);
+    this.unlisten = () => lifecycle?.removeEventListener("pagehide", onHide);
   }
 
   /**
@@ -173,13 +194,14 @@ export class Inbox {
   /**
    * Stops taking messages; closes the seen-set if the inbox opened it.
    * Messages not yet handed over are refused (their relay confirms nothing,
-   * so their senders keep them).
+   * so their senders keep them). Called by the page's `pagehide` too.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.refuseWaiting(new InboxClosedError());
     this.unsubscribe();
+    this.unlisten();
     this.listeners.clear();
     this.handedIds.flushNow(); // before the seen-set lets go of its claims
     if (this.ownSeen) this.seen.close();
