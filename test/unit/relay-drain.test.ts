@@ -218,6 +218,28 @@ describe("drain engine (fake relay)", () => {
     expect(relay.sent).toHaveLength(0);
   });
 
+  it("a failed ack commit ends the pass as failed: no later commit, no delivered event, the messages stay queued", async () => {
+    const store = storeApi(new MemoryBackend());
+    const relay = new FakeRelay();
+    relay.available.add(BOB);
+    await queueFor(store, BOB, 5);
+    // Confirmations come one task apart, so they would make several commits.
+    relay.outcome = () => new Promise((resolve) => setTimeout(() => resolve({ status: "delivered" }), 0));
+    let acks = 0;
+    store.ack = async () => {
+      acks++;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      throw new Error("disk full");
+    };
+    const drain = new DrainEngine({ store, relay, batchSize: 2, window: 2, locks: new ContextLocks(), retryMs: 0 });
+    const events: DrainEvent[] = [];
+    drain.subscribe((e) => events.push(e));
+    expect(await drain.drain(BOB)).toMatchObject({ delivered: 0, stop: "failed" });
+    expect(acks).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(["drained"]);
+    expect(await store.count(BOB)).toBe(5);
+  });
+
   it("a drain asked for while one runs makes it go round again", async () => {
     const store = storeApi(new MemoryBackend());
     const relay = new FakeRelay();

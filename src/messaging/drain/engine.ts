@@ -4,7 +4,7 @@ import { bareJid } from "../../core/jid.ts";
 import type { PoppedMessage } from "../../core/offline-store.ts";
 import { readMessage } from "../../core/stanza.ts";
 import type { StanzaErrorData } from "../../core/dead-letter.ts";
-import { AckBatcher } from "./acks.ts";
+import { MicroBatcher } from "../../core/micro-batch.ts";
 import { Flights } from "./flights.ts";
 import { PageReader } from "./pages.ts";
 import { defaultLocks, type DrainLocks } from "./locks.ts";
@@ -187,11 +187,27 @@ export class DrainEngine {
    */
   private async pass(peer: string): Promise<DrainReport> {
     const r: DrainReport = { peer, delivered: 0, requeued: 0, failed: 0, stop: "empty" };
-    const acks = new AckBatcher<PoppedMessage>(async (ms) => {
-      await this.store.ack(peer, ms.map((m) => m.key));
-      r.delivered += ms.length;
-      this.events.emit({ type: "delivered", peer, ids: ms.map((m) => m.id) });
-    });
+    // Confirmations group-commit as they arrive: one commit at a time takes all that came meanwhile
+    // (the first after one task, so those already in share it). After a failed commit, none more.
+    let ackFailure: { error: unknown } | null = null;
+    const acks = new MicroBatcher<PoppedMessage>(
+      async (ms) => {
+        if (ackFailure) return;
+        try {
+          await this.store.ack(peer, ms.map((m) => m.key));
+        } catch (error) {
+          return void (ackFailure = { error });
+        }
+        r.delivered += ms.length;
+        this.events.emit({ type: "delivered", peer, ids: ms.map((m) => m.id) });
+      },
+      { tick: "task" },
+    );
+    /** Resolves when every confirmation so far is committed; rejects with the first failed commit's error. */
+    const acked = async () => {
+      await acks.idle();
+      if (ackFailure) throw ackFailure.error;
+    };
     const flight = new Flights();
     const pages = new PageReader(this.store, peer, Math.min(this.batchSize, this.window));
     let halt: DrainStop | null = null;
@@ -218,10 +234,10 @@ export class DrainEngine {
           break;
         }
       }
-      await acks.flush();
+      await acked();
       r.stop = halt ?? "empty";
     } catch {
-      await acks.flush().catch(() => undefined);
+      await acks.idle();
       r.stop = "failed";
     }
     this.events.emit({ type: "drained", ...r });

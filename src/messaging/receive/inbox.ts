@@ -33,11 +33,6 @@ export interface InboxOptions {
 /** The part of a window the inbox listens to: its `pagehide`. */
 export type PageLifecycle = Pick<EventTarget, "addEventListener" | "removeEventListener">;
 
-/** The page's window, where there is one. */
-function pageLifecycle(): PageLifecycle | null {
-  return typeof window !== "undefined" && typeof window.addEventListener === "function" ? window : null;
-}
-
 /** One incoming message on its way to the app. */
 interface Arrival {
   stanza: Element;
@@ -72,7 +67,7 @@ export class Inbox {
   private readonly scope: string;
   private readonly listeners = new Listeners<Element>();
   private readonly unsubscribe: () => void;
-  private readonly unlisten: () => void;
+  private readonly page: PageLifecycle | null | undefined;
   /** Messages in arrival order, waiting for their claim or for those ahead of them. */
   private readonly arrivals: Arrival[] = [];
   private closed = false;
@@ -89,10 +84,8 @@ export class Inbox {
     this.listening = new Promise((resolve) => (this.startListening = resolve));
     this.unsubscribe = options.relay.onMessage((stanza) => this.take(stanza));
     // A page on its way out hands nothing more over (README: "my page hides").
-    const lifecycle = options.lifecycle === undefined ? pageLifecycle() : options.lifecycle;
-    const onHide = (e: Event) => void ((e as Partial<PageTransitionEvent>).persisted || this.close());
-    lifecycle?.addEventListener("pagehide", onHide);
-    this.unlisten = () => lifecycle?.removeEventListener("pagehide", onHide);
+    this.page = options.lifecycle === undefined ? globalThis.window : options.lifecycle;
+    this.page?.addEventListener("pagehide", this.onHide);
   }
 
   /**
@@ -106,6 +99,9 @@ export class Inbox {
     this.handOver();
     return off;
   }
+
+  /** `pagehide`: closes the inbox unless the page is kept in the back/forward cache. */
+  private readonly onHide = (e: Event) => void ((e as Partial<PageTransitionEvent>).persisted || this.close());
 
   /** Resolves once this message is handed over or dropped, in arrival order; rejects if it cannot be taken. */
   private take(stanza: Element): Promise<void> {
@@ -201,7 +197,7 @@ export class Inbox {
     this.closed = true;
     this.refuseWaiting(new InboxClosedError());
     this.unsubscribe();
-    this.unlisten();
+    this.page?.removeEventListener("pagehide", this.onHide);
     this.listeners.clear();
     this.handedIds.flushNow(); // before the seen-set lets go of its claims
     if (this.ownSeen) this.seen.close();
