@@ -80,3 +80,65 @@ export class TestConnection extends EventTarget {
 /** As the relay's `attach` types them. */
 export const asChannel = (c: TestChannel) => c as unknown as RTCDataChannel;
 export const asConnection = (c: TestConnection) => c as unknown as RTCPeerConnection;
+
+/**
+ * A stand-in RTCPeerConnection for signalling tests: offers and answers are
+ * tokens naming the connection that made them; applying an answer joins the
+ * offerer's data channel to a new one, announced on the answerer's side by
+ * `datachannel`. Install with `vi.stubGlobal("RTCPeerConnection", TestPeerConnection)`.
+ */
+export class TestPeerConnection extends EventTarget {
+  private static made = new Map<string, TestPeerConnection>();
+  private static count = 0;
+  readonly name = `pc${++TestPeerConnection.count}`;
+  signalingState: RTCSignalingState = "stable";
+  connectionState: RTCPeerConnectionState = "new";
+  iceConnectionState: RTCIceConnectionState = "new";
+  iceGatheringState: RTCIceGatheringState = "complete";
+  localDescription: RTCSessionDescriptionInit | null = null;
+  closed = false;
+  private channel: TestChannel | null = null;
+  private offerer: TestPeerConnection | null = null;
+
+  createDataChannel(): TestChannel {
+    return (this.channel = new TestChannel());
+  }
+
+  async createOffer(): Promise<RTCSessionDescriptionInit> {
+    return { type: "offer", sdp: `offer:${this.name}` };
+  }
+
+  async createAnswer(): Promise<RTCSessionDescriptionInit> {
+    return { type: "answer", sdp: `answer:${this.name}` };
+  }
+
+  async setLocalDescription(d: RTCSessionDescriptionInit): Promise<void> {
+    this.localDescription = d;
+    this.signalingState = d.type === "offer" ? "have-local-offer" : "stable";
+    TestPeerConnection.made.set(d.sdp!, this);
+  }
+
+  async setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void> {
+    const other = TestPeerConnection.made.get(d.sdp ?? "");
+    if (!other || this.closed) throw new DOMException("Unknown description", "InvalidAccessError");
+    if (d.type === "offer") {
+      this.offerer = other;
+      this.signalingState = "have-remote-offer";
+      return;
+    }
+    if (this.signalingState !== "have-local-offer" || other.offerer !== this) throw new DOMException("Wrong state", "InvalidStateError");
+    this.signalingState = "stable";
+    const [mine, theirs] = [this.channel!, new TestChannel()];
+    mine.other = theirs;
+    theirs.other = mine;
+    for (const pc of [this, other]) pc.connectionState = pc.iceConnectionState = "connected" as never;
+    other.dispatchEvent(Object.assign(new Event("datachannel"), { channel: theirs }));
+    setTimeout(() => (mine.open(), theirs.open()), 0);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.signalingState = "closed";
+    this.channel?.close();
+  }
+}
