@@ -255,20 +255,17 @@ describe("XmppRelay send", () => {
     expect(new Set(outcomes.map((o) => o.id)).size).toBe(40);
   });
 
-  it("resolves delivered once the server acked and the grace window passed; bob's onMessage gets it", async () => {
+  it("resolves delivered once the server acked and bob's client answered a ping written after it; bob's onMessage gets it", async () => {
     const bob = await relay("bob");
-    const alice = await relay("alice"); // default graceMs: 250
+    const alice = await relay("alice", { graceMs: 60_000 }); // only bob's answer can end the grace window within the test
     expect(alice.isAvailable(BOB)).toBe(true); // known when createXmppRelay resolves
     const received = messageAt(bob, (m) => m.attrs.id === "live-1", "live-1 at bob");
-    const started = performance.now();
-    let acceptedAfter = -1;
-    const outcome = await alice.send(chat(BOB, "live-1", "hi bob"), { accepted: () => (acceptedAfter = performance.now() - started) });
-    const elapsed = performance.now() - started;
+    const order: string[] = [];
+    const outcome = await alice.send(chat(BOB, "live-1", "hi bob"), { accepted: () => order.push("accepted") });
+    order.push("outcome");
     expect(outcome).toMatchObject({ status: "delivered", via: "ack", id: "live-1" });
-    expect(elapsed).toBeGreaterThanOrEqual(245);
-    // The sender heard "accepted" at the server's ack, a grace window before the outcome.
-    expect(acceptedAfter).toBeGreaterThanOrEqual(0);
-    expect(elapsed - acceptedAfter).toBeGreaterThanOrEqual(245);
+    // The sender heard "accepted" at the server's ack, before bob's answer settled it.
+    expect(order).toEqual(["accepted", "outcome"]);
     const message = await received;
     expect(message.attrs.from).toBe(String(alice.client.jid));
     expect(message.getChildText("body")).toBe("hi bob");
@@ -336,7 +333,18 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
       const query = xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, ...features.map((f) => xml("feature", { var: f })));
       fake.emit("stanza", xml("iq", { type: "result", id: iq.attrs.id, from: iq.attrs.to }, query));
     };
-    return { sent, fake, nextWrite, answerDisco };
+    /** The next `n` writes of a `<name/>`, in order. */
+    const writes = (name: string, n: number) =>
+      new Promise<Element[]>((resolve) => {
+        const got: Element[] = [];
+        const on = (el: Element) => {
+          if (el.name !== name || got.push(el) < n) return;
+          wrote.removeListener("sent", on);
+          resolve(got);
+        };
+        wrote.on("sent", on);
+      });
+    return { sent, fake, nextWrite, writes, answerDisco };
   }
 
   /** A relay on a fake client, confirming by ping (no XEP-0198), no grace window. */
@@ -394,6 +402,57 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     await alice.close();
     expect(await fifth).toMatchObject({ status: "unknown", reason: "closed", id: "c-1" });
     expect(fake.listenerCount("stanza")).toBe(0);
+  });
+
+  it("only every routed resource's own answer to the ping ends the grace window", async () => {
+    const { fake, nextWrite, writes } = fakeClient();
+    const alice = new XmppRelay(fake, { graceMs: 60_000 });
+    relays.push(alice);
+    fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
+    fake.emit("stanza", xml("presence", { from: "bob@x/tablet" }));
+    fake.emit("stanza", xml("presence", { from: "bob@x/away" }, xml("priority", {}, "-1"))); // not routed to: not asked
+    const order: string[] = [];
+    const first = alice.send(chat("bob@x", "p-1")).then((o) => void order.push(`p-1 ${o.status}`));
+    const confirmAndPing = async () => {
+      const serverPing = await nextWrite("iq");
+      const peerPings = writes("iq", 2);
+      fake.emit("stanza", xml("iq", { type: "result", id: serverPing.attrs.id, from: "x" })); // the server confirms: grace window
+      return peerPings;
+    };
+    const [phone, tablet] = await confirmAndPing();
+    expect([phone!.attrs.to, tablet!.attrs.to]).toEqual(["bob@x/phone", "bob@x/tablet"]);
+    expect(phone!.getChild("ping", "urn:xmpp:ping")).toBeDefined();
+    fake.emit("stanza", xml("iq", { type: "result", id: phone!.attrs.id, from: "bob@x/phone" }));
+    fake.emit("stanza", xml("iq", { type: "result", id: tablet!.attrs.id, from: "mallory@x/tablet" })); // not who was asked
+    // A second message: its ping, answered by both, proves p-1 too (it still waits).
+    const second = alice.send(chat("bob@x", "p-2")).then((o) => void order.push(`p-2 ${o.status}`));
+    const [phone2, tablet2] = await confirmAndPing();
+    order.push("answered");
+    for (const ping of [phone2!, tablet2!]) fake.emit("stanza", xml("iq", { type: "result", id: ping.attrs.id, from: ping.attrs.to }));
+    await Promise.all([first, second]);
+    expect(order).toEqual(["answered", "p-1 delivered", "p-2 delivered"]);
+  });
+
+  it("a ping answered by every resource settles what only waited out its grace window, not what waits for a receipt", async () => {
+    const { fake, sent, nextWrite, answerDisco } = fakeClient();
+    const alice = new XmppRelay(fake, { graceMs: 60_000, receiptTimeoutMs: 60_000 });
+    relays.push(alice);
+    fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
+    answerDisco([NS.receipts]);
+    const plain = alice.send(chat("bob@x", "p-2"));
+    const asking = alice.send(chat("bob@x", "r-2", "x", xml("request", { xmlns: NS.receipts })));
+    const serverPing = await nextWrite("iq");
+    await new Promise<void>((resolve) => setTimeout(resolve, 0)); // the second message is written before the server's answer
+    const peerPing = nextWrite("iq");
+    fake.emit("stanza", xml("iq", { type: "result", id: serverPing.attrs.id, from: "x" }));
+    const ping = await peerPing;
+    expect(ping.attrs.to).toBe("bob@x/phone");
+    fake.emit("stanza", xml("iq", { type: "error", id: ping.attrs.id, from: "bob@x/phone" })); // an error is an answer too
+    expect(await plain).toMatchObject({ status: "delivered", via: "ping", id: "p-2" });
+    expect(alice.inFlight).toBe(1); // r-2 still waits for its receipt
+    fake.emit("stanza", xml("message", { from: "bob@x/phone" }, xml("received", { xmlns: NS.receipts, id: "r-2" })));
+    expect(await asking).toMatchObject({ status: "delivered", via: "receipt" });
+    expect(sent.filter((el) => el.name === "message").map((el) => el.attrs.id)).toEqual(["p-2", "r-2"]);
   });
 
   it("a peer leaves: its messages without a receipt settle unknown, even those the server has not confirmed", async () => {

@@ -44,6 +44,8 @@ export interface InFlight {
   /** The clone given to `client.send()`; XEP-0198 acks name it by identity. */
   readonly wire: Element;
   confirmed: boolean;
+  /** What confirmed it (the server's ack, or a ping round trip); set with `confirmed`. */
+  via?: Exclude<DeliveryProof, "receipt">;
   timer: ReturnType<typeof setTimeout> | undefined;
   readonly resolve: (outcome: XmppSendOutcome) => void;
   /** The sender's hook: told when only the grace window is left (no receipt awaited). */
@@ -67,6 +69,8 @@ export interface DeliveryOptions {
   onLateBounce: (bounce: LateBounce) => void;
   /** Our own server's domain: it may refuse a message on the peer's behalf. */
   ownDomain: () => string;
+  /** A message to `peer` now only waits out its grace window: a ping answered by the peer may end it ({@link DeliveryTracker.proven}). */
+  onGrace?: (peer: string) => void;
 }
 
 /**
@@ -133,14 +137,35 @@ export class DeliveryTracker {
     // so it stays queued); from one that never does, the confirmation stands.
     const receipt = requestsReceipt(entry.kept);
     const wait = this.options.graceMs + (receipt ? this.options.receiptTimeoutMs : 0);
-    entry.timer = setTimeout(() => {
-      if (!this.isPending(entry)) return;
-      if (receipt && this.receiptPeers.has(entry.peer)) return this.unknown(entry, "no receipt from the peer");
-      this.settle(entry, { status: "delivered", via, id: entry.id, stanza: entry.kept });
-      this.retain(entry, via);
-    }, wait);
+    entry.via = via;
+    entry.timer = setTimeout(() => this.graceOver(entry), wait);
+    if (receipt) return;
     // Only the grace window is left: the sender need not hold it against its window of messages in flight.
-    if (!receipt) entry.accepted?.();
+    entry.accepted?.();
+    this.options.onGrace?.(entry.peer);
+  }
+
+  /** Messages to `peer` that only wait out their grace window: confirmed, and asking for no receipt. */
+  graced(peer: string): InFlight[] {
+    return [...this.byId.values()].filter((e) => e.peer === peer && e.confirmed && !requestsReceipt(e.kept));
+  }
+
+  /**
+   * The peer's sessions answered a ping written after these messages. A
+   * server routes one sender's stanzas to a session in order (RFC 6120
+   * §10.1), so each session had them before it answered, and a bounce for
+   * any of them would have come first: their grace window ends now.
+   */
+  proven(entries: InFlight[]): void {
+    for (const e of entries) if (this.isPending(e) && e.confirmed && !requestsReceipt(e.kept)) this.graceOver(e);
+  }
+
+  /** The grace window (and a receipt's wait) passed without a bounce. */
+  private graceOver(entry: InFlight): void {
+    if (!this.isPending(entry)) return;
+    if (requestsReceipt(entry.kept) && this.receiptPeers.has(entry.peer)) return this.unknown(entry, "no receipt from the peer");
+    this.settle(entry, { status: "delivered", via: entry.via!, id: entry.id, stanza: entry.kept });
+    this.retain(entry, entry.via!);
   }
 
   /** An XEP-0198 ack for a stanza the client wrote. */

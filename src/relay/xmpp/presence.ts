@@ -33,6 +33,12 @@ export class PresenceTracker {
     return this.online && this.reachable(bare);
   }
 
+  /** The full JIDs a message to the peer's bare JID may be routed to now: its resources at priority >= 0. */
+  routes(bare: string): string[] {
+    const resources = this.online ? this.peers.get(bare) : undefined;
+    return [...(resources ?? [])].filter(([r, priority]) => r !== "" && priority >= 0).map(([r]) => `${bare}/${r}`);
+  }
+
   /** Every peer that {@link isAvailable} now. */
   availablePeers(): string[] {
     return this.online ? [...this.peers.keys()].filter((p) => this.reachable(p)) : [];

@@ -62,6 +62,9 @@ export class XmppRelay implements Relay {
   /** What the peers' resources support (disco#info / caps), to ask receipts only of those that answer them. */
   private readonly features: PeerFeatures;
   private readonly discoTimeoutMs: number;
+  private readonly graceMs: number;
+  /** Peers with a proving ping in flight; true: ping again when it is back (more messages entered their grace window). */
+  private readonly proving = new Map<string, boolean>();
   /** Messages sent without XEP-0198 in this task, confirmed by one ping after them; bursts overlap. */
   private readonly pingBatch = new MicroBatcher<InFlight>((batch) => this.pingAfter(batch), { tick: "task", serial: false });
   private ackRequest: ReturnType<typeof setTimeout> | undefined;
@@ -89,14 +92,16 @@ export class XmppRelay implements Relay {
     this.features = new PeerFeatures((to, node) =>
       this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
     );
+    this.graceMs = option.duration("graceMs", options.graceMs, 250);
     this.delivery = new DeliveryTracker({
-      graceMs: option.duration("graceMs", options.graceMs, 250),
+      graceMs: this.graceMs,
       confirmTimeoutMs: this.confirmTimeoutMs,
       receiptTimeoutMs: option.duration("receiptTimeoutMs", options.receiptTimeoutMs, 10_000),
       lateBounceWindowMs: option.duration("lateBounceWindowMs", options.lateBounceWindowMs, 15 * 60_000),
       lateBounceMaxEntries: option.integerIn("lateBounceMaxEntries", options.lateBounceMaxEntries, 5000, 0, Number.MAX_SAFE_INTEGER),
       onLateBounce: (b) => this.lateBounceEvents.emit(b),
       ownDomain: () => (this.selfJid ? parseAddress(this.selfJid).domain : ""),
+      onGrace: (peer) => this.prove(peer),
     });
     this.selfJid = client.jid ? bareJid(client.jid.toString()) : "";
     this.presence = new PresenceTracker((c) => {
@@ -439,6 +444,32 @@ export class XmppRelay implements Relay {
 
   private async pingAfter(batch: InFlight[]): Promise<void> {
     if (await this.roundTrip(this.confirmTimeoutMs)) for (const e of batch) this.delivery.confirm(e, "ping");
+  }
+
+  /**
+   * Ends the grace window of messages to `peer` early, with proof: an
+   * XEP-0199 ping to each of its resources, written after them (see
+   * `DeliveryTracker.proven`). One ping per peer at a time, gathering every
+   * acked message. No answer within the grace window: the window decides,
+   * as without the ping (a hibernating session, a client that ignores iqs).
+   */
+  private prove(peer: string): void {
+    if (this.graceMs === 0) return;
+    if (this.proving.has(peer)) return void this.proving.set(peer, true);
+    this.proving.set(peer, false);
+    queueMicrotask(() => void this.pingPeer(peer)); // one ack covers a burst: one ping for all of it
+  }
+
+  private async pingPeer(peer: string): Promise<void> {
+    const entries = this.delivery.graced(peer);
+    const routes = this.presence.routes(peer);
+    const answered = await Promise.all(
+      routes.map(async (to) => (await this.request(xml("iq", { type: "get", id: randomId(), to }, xml("ping", { xmlns: NS_PING })), this.graceMs))?.attrs.from === to),
+    );
+    if (routes.length > 0 && answered.every(Boolean)) this.delivery.proven(entries);
+    const again = this.proving.get(peer);
+    this.proving.delete(peer);
+    if (again) this.prove(peer);
   }
 
   private async roundTrip(timeoutMs: number): Promise<boolean> {

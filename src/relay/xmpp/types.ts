@@ -108,7 +108,9 @@ export interface XmppRelayOptions {
    * ack, or a ping round trip) a bounce may still turn the outcome into
    * `bounced`. Default 250 ms. Against Prosody 0.12 a local bounce always
    * arrives *before* the ack on the same stream, so the window is for slower
-   * routes (s2s, clustered servers).
+   * routes (s2s, clustered servers). The peer's resources answering a ping
+   * written after the message end it early (README: "The peer ends the
+   * grace window early"); 0 also turns those pings off.
    */
   graceMs?: number;
   /**
