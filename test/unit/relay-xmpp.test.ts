@@ -328,7 +328,8 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     const nextWrite = (name: string) =>
       nextEvent<Element>((l) => (wrote.on("sent", l), () => wrote.removeListener("sent", l)), (el) => el.name === name, `a written <${name}/>`);
     /** Plays the peer's client answering the relay's disco#info query (sent when its presence came). */
-    const answerDisco = (features: string[]) => {
+    const answerDisco = async (features: string[]) => {
+      await new Promise((resolve) => setImmediate(resolve)); // the query is written once the presence's promise jobs ran
       const iq = sent.filter((el) => el.name === "iq" && el.getChild("query", "http://jabber.org/protocol/disco#info")).at(-1)!;
       const query = xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, ...features.map((f) => xml("feature", { var: f })));
       fake.emit("stanza", xml("iq", { type: "result", id: iq.attrs.id, from: iq.attrs.to }, query));
@@ -411,6 +412,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
     fake.emit("stanza", xml("presence", { from: "bob@x/tablet" }));
     fake.emit("stanza", xml("presence", { from: "bob@x/away" }, xml("priority", {}, "-1"))); // not routed to: not asked
+    await new Promise((resolve) => setImmediate(resolve)); // their disco#info queries are written
     const order: string[] = [];
     const first = alice.send(chat("bob@x", "p-1")).then((o) => void order.push(`p-1 ${o.status}`));
     const confirmAndPing = async () => {
@@ -438,7 +440,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     const alice = new XmppRelay(fake, { graceMs: 60_000, receiptTimeoutMs: 60_000 });
     relays.push(alice);
     fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
-    answerDisco([NS.receipts]);
+    await answerDisco([NS.receipts]);
     const plain = alice.send(chat("bob@x", "p-2"));
     const asking = alice.send(chat("bob@x", "r-2", "x", xml("request", { xmlns: NS.receipts })));
     const serverPing = await nextWrite("iq");
@@ -461,7 +463,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
     relays.push(alice);
     const receiptAsked = (id: string) => chat("bob@x", id, id, xml("request", { xmlns: NS.receipts }));
     fake.emit("stanza", xml("presence", { from: "bob@x/phone" }));
-    answerDisco([NS.receipts]);
+    await answerDisco([NS.receipts]);
     expect(alice.isAvailable("bob@x")).toBe(true);
     const first = alice.send(receiptAsked("k-1"));
     await nextWrite("iq");
@@ -477,7 +479,7 @@ describe("XmppRelay delivery rule without a server (fake client)", () => {
 
     // Bob's next session dies before its first receipt: the same holds (he is not known to answer receipts yet).
     fake.emit("stanza", xml("presence", { from: "bob@x/tablet" }));
-    answerDisco([NS.receipts]);
+    await answerDisco([NS.receipts]);
     const third = alice.send(receiptAsked("k-3"));
     const ping3 = await nextWrite("iq");
     fake.emit("stanza", xml("presence", { from: "bob@x/tablet", type: "unavailable" }));

@@ -477,7 +477,7 @@ export class XmppRelay implements Relay {
     return (await this.request(xml("iq", { type: "get", id: randomId(), to }, xml("ping", { xmlns: NS_PING })), timeoutMs)) !== null;
   }
 
-  /** Sends an iq and resolves with its answer (result or error), or null on timeout or disconnect. */
+  /** Sends an iq (once XEP-0198 negotiation is over) and resolves with its answer (result or error), or null on timeout or disconnect. */
   private request(iq: Element, timeoutMs: number): Promise<Element | null> {
     if (this.closed || this.client.status !== "online") return Promise.resolve(null);
     const id = iq.attrs.id as string;
@@ -489,7 +489,10 @@ export class XmppRelay implements Relay {
       };
       const timer = setTimeout(() => done(null), timeoutMs);
       this.pings.set(id, done);
-      this.client.send(iq).catch(() => done(null));
+      // Like every write of ours, not before XEP-0198 negotiation is over (see smSettled).
+      void this.smSettled(timeoutMs)
+        .then(() => (this.pings.has(id) ? this.client.send(iq) : undefined))
+        .catch(() => done(null));
     });
   }
 
