@@ -241,6 +241,20 @@ describe("XmppRelay wiring (fake client)", () => {
     expect(client.sent.filter((el) => el.name === "r")).toHaveLength(before);
   });
 
+  it("a long burst asks for an ack after every 25 messages and at its end, so acks come back while it is written", async () => {
+    const client = new FakeClient(true);
+    const r = relayOn(client, { graceMs: 0 });
+    client.emit("stanza", xml("presence", { from: "bob@x/phone" }));
+    await settled();
+    const last = client.next("r", () => client.sent.filter((el) => el.name === "message").length === 60);
+    const sends = Array.from({ length: 60 }, (_, i) => r.send(chat("bob@x", `l${i}`)));
+    await last;
+    const order = client.sent.filter((el) => el.name === "message" || el.name === "r").map((el) => (el.name === "r" ? "r" : "m"));
+    expect(order.join("")).toBe(`${"m".repeat(25)}r${"m".repeat(25)}r${"m".repeat(10)}r`);
+    for (const el of client.sent.filter((e) => e.name === "message")) client.streamManagement!.emit("ack", el);
+    expect((await Promise.all(sends)).every((o) => o.status === "delivered")).toBe(true);
+  });
+
   it("writes nothing while XEP-0198 is being negotiated; <enabled/> or <failed/> lets it go on", async () => {
     for (const end of ["enabled", "failed"]) {
       const client = new FakeClient(true);

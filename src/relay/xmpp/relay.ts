@@ -17,10 +17,13 @@ import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, Xmp
 
 const { sm: NS_SM, ping: NS_PING, streams: NS_STREAMS } = NS;
 
-/** @internal How `createXmppRelay` hands over a client the relay owns. */
 /** At most this many messages are held for a listener that is not there yet. */
 const MAX_EARLY = 10_000;
 
+/** Within a burst, an `<r/>` after every this many messages (see `requestAck`). */
+const ACK_EVERY = 25;
+
+/** @internal How `createXmppRelay` hands over a client the relay owns. */
 export interface OwnedClient {
   /** Priority of the initial presence the relay sends on every fresh session. */
   priority: number;
@@ -68,6 +71,8 @@ export class XmppRelay implements Relay {
   /** Messages sent without XEP-0198 in this task, confirmed by one ping after them; bursts overlap. */
   private readonly pingBatch = new MicroBatcher<InFlight>((batch) => this.pingAfter(batch), { tick: "task", serial: false });
   private ackRequest: ReturnType<typeof setTimeout> | undefined;
+  /** Our messages written since the last `<r/>`. */
+  private unrequested = 0;
   /** Whether the last stream features offered XEP-0198 (so an `<enable/>` is coming). */
   private smOffered = false;
   /** Waiting for the current session's `<enabled/>`/`<failed/>`. */
@@ -208,8 +213,12 @@ export class XmppRelay implements Relay {
       this.delivery.unknown(entry, "not connected");
       return outcome;
     }
+    const sm = this.client.streamManagement;
+    const written = this.client.send(wire);
+    // Counted as it is written (the client writes at once), so an <r/> can follow it on the wire.
+    if (sm?.enabled) this.requestAck(sm);
     try {
-      await this.client.send(wire);
+      await written;
     } catch (e) {
       this.delivery.unknown(entry, `write failed: ${e instanceof Error ? e.message : String(e)}`);
       return outcome;
@@ -217,9 +226,7 @@ export class XmppRelay implements Relay {
     if (!this.delivery.isPending(entry)) return outcome;
     // @xmpp/stream-management queues a stanza right after writing it, if
     // XEP-0198 is on (or being enabled); otherwise a ping proves it routed.
-    const sm = this.client.streamManagement;
-    if (sm && sm.outbound_q.some((q) => q.stanza === wire)) this.requestAck(sm);
-    else this.confirmByPing(entry);
+    if (!sm?.outbound_q.some((q) => q.stanza === wire)) this.confirmByPing(entry);
     return outcome;
   }
 
@@ -427,14 +434,26 @@ export class XmppRelay implements Relay {
     if (offline) this.presence.reset();
   }
 
-  /** Asks the server for a XEP-0198 ack now rather than after @xmpp/stream-management's 250 ms debounce (one `<r/>` per burst). */
+  /**
+   * Asks the server for a XEP-0198 ack now rather than after
+   * @xmpp/stream-management's 250 ms debounce: one `<r/>` at the end of a
+   * burst, and one after every {@link ACK_EVERY} stanzas within it, so acks
+   * come back (and free a drain's window) while a long burst is still being
+   * written.
+   */
   private requestAck(sm: StreamManagementLike): void {
+    if (++this.unrequested >= ACK_EVERY) return this.sendAckRequest(sm);
     if (this.ackRequest !== undefined) return;
     this.ackRequest = setTimeout(() => {
       this.ackRequest = undefined;
-      // Before <enabled/> an <r/> would be a protocol error; the module's own debounced <r/> covers that case.
-      if (sm.enabled && this.client.status === "online") this.client.send(xml("r", { xmlns: NS_SM })).catch(() => {});
+      if (this.unrequested > 0) this.sendAckRequest(sm);
     }, 0);
+  }
+
+  private sendAckRequest(sm: StreamManagementLike): void {
+    this.unrequested = 0;
+    // Before <enabled/> an <r/> would be a protocol error; the module's own debounced <r/> covers that case.
+    if (sm.enabled && this.client.status === "online") this.client.send(xml("r", { xmlns: NS_SM })).catch(() => {});
   }
 
   /** Without XEP-0198: one ping after a burst of messages (one task's sends) confirms them all. */
