@@ -6,7 +6,7 @@
 // accepts (server-acked, grace window left), receipts in, deliveries (every
 // 100th), bob's arrivals, and when alice's queue is empty. PROFILE=1 also
 // writes alice's page CPU profile to bench/profiles/drain-xmpp-<kind>-page.cpuprofile.
-// Run: KIND=plain|receipts N=1000 [BATCH=100] [PROFILE=1] node bench/drain-xmpp-trace.mjs
+// Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1] node bench/drain-xmpp-trace.mjs
 import { mkdirSync, writeFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
@@ -17,6 +17,7 @@ import { subscribed, smSettled } from "./xmpp.mjs";
 const N = Number(process.env.N ?? 1000);
 const KIND = process.env.KIND ?? "plain";
 const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined;
+const WINDOW = process.env.WINDOW ? Number(process.env.WINDOW) : undefined;
 const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
 
 const server = await startProsody({ users: [["alice", "secret"], ["bob", "secret"]] });
@@ -25,8 +26,8 @@ const env = await startBench();
 const context = await env.browser.newContext();
 const alice = await openHarness(context, env.baseUrl);
 await alice.evaluate(
-  async ({ service, n, config, batch }) => {
-    const chat = (window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch }));
+  async ({ service, n, config, batch, drainWindow }) => {
+    const chat = (window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch, drainWindow }));
     await chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
     const marks = (window.marks = []);
     const mark = (what) => marks.push([Date.now(), what]);
@@ -60,7 +61,7 @@ await alice.evaluate(
       chat.store.subscribe((e) => e.type === "popped" && void check());
     });
   },
-  { service: server.wsUrl, n: N, config: unlimited, batch: BATCH },
+  { service: server.wsUrl, n: N, config: unlimited, batch: BATCH, drainWindow: WINDOW },
 );
 const profiling = process.env.PROFILE === "1" && (await context.newCDPSession(alice));
 if (profiling) {

@@ -6,8 +6,10 @@
 // (and says so in disco#info) or does not. Each is timed from the start of
 // bob's login (for the Node peer: his initial presence, after SASL) until he
 // holds all N AND alice's queue is empty; the baseline
-// is the same kind of bob logging in to mod_offline.
+// is the same kind of bob logging in to mod_offline. Also prints the CPU time
+// each Prosody used over the same span (what bounds a drain through the server).
 // Run: node bench/drain-xmpp.mjs [rounds]   (N=1000 and N=5000 by default; env N=1000 for one size)
+import { readFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
@@ -20,6 +22,12 @@ const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined; // alic
 const KINDS = (process.env.KINDS ?? "browser,receipts,plain").split(",");
 const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
 const ping = () => xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" }));
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
+}
 
 async function server(offline) {
   const s = await startProsody({ offline, users: [["alice", "secret"], ["bob", "secret"]] });
@@ -92,8 +100,10 @@ for (const n of SIZES) {
           window.chat.store.subscribe((e) => e.type === "popped" && void check());
         });
       }, { service: ours.wsUrl, n, config: unlimited, batch: BATCH });
+      const oursCpu0 = cpuMs(ours.pid);
       const a = await bobOf(env, ours, n, kind);
       const emptyAt = await alice.evaluate(() => window.emptyAt);
+      const oursCpu = cpuMs(ours.pid) - oursCpu0;
       const oursMs = Math.max(a.done, emptyAt) - a.t0;
       await a.close();
       await ctxA.close();
@@ -103,14 +113,16 @@ for (const n of SIZES) {
       for (let i = 0; i < n; i++) await sender.send(xml("message", { type: "chat", to: "bob@localhost" }, xml("body", {}, `m${i}`)));
       await sender.iqCaller.request(ping()); // the server has them all
       await sender.stop();
+      const baseCpu0 = cpuMs(theirs.pid);
       const b = await bobOf(env, theirs, n, kind);
       const baseMs = b.done - b.t0;
+      const baseCpu = cpuMs(theirs.pid) - baseCpu0;
       await b.close();
-      rows.push({ ours: oursMs, base: baseMs });
-      console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}`);
+      rows.push({ ours: oursMs, base: baseMs, oursCpu, baseCpu });
+      console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}; Prosody CPU ours ${oursCpu} ms, mod_offline ${baseCpu} ms`);
     }
     const ratios = rows.map((x) => x.base / x.ours);
-    const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)})`;
+    const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)}); Prosody CPU median ours ${median(rows.map((x) => x.oursCpu))} ms, mod_offline ${median(rows.map((x) => x.baseCpu))} ms`;
     results.push(line);
     console.log(line);
   }

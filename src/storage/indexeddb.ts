@@ -32,19 +32,22 @@ type MessageStore = IDBPObjectStore<OfflineDB, ("messages" | "counts" | "meta" |
  * The records stored under these keys (each key once). Keys a drain acks
  * are consecutive in their queue, so one range read over their span serves
  * where the span holds little else (at most twice as many records); else
- * one read per key.
+ * one read per key. `span` is that range when it holds exactly these
+ * records (one range delete then removes them all).
  */
-async function presentRecords(store: MessageStore, keys: RecordKey[]): Promise<OfflineRecord[]> {
+async function presentRecords(store: MessageStore, keys: RecordKey[]): Promise<{ present: OfflineRecord[]; span: IDBKeyRange | null }> {
   if (keys.length > 1) {
     const sorted = [...keys].sort((a, b) => indexedDB.cmp(a, b));
     const cap = 2 * keys.length;
-    const rows = await store.getAll(IDBKeyRange.bound(sorted[0]!, sorted.at(-1)!), cap + 1);
+    const range = IDBKeyRange.bound(sorted[0]!, sorted.at(-1)!);
+    const rows = await store.getAll(range, cap + 1);
     if (rows.length <= cap) {
       const wanted = new Set(keys.map((k) => k.join("\u0000")));
-      return rows.filter((r) => wanted.has(keyOf(r).join("\u0000")));
+      const present = rows.filter((r) => wanted.has(keyOf(r).join("\u0000")));
+      return { present, span: present.length === rows.length ? range : null };
     }
   }
-  return (await Promise.all(keys.map((k) => store.get(k)))).filter((r) => r !== undefined);
+  return { present: (await Promise.all(keys.map((k) => store.get(k)))).filter((r) => r !== undefined), span: null };
 }
 const ALL = ["messages", "counts", "meta", "quarantine", "dead"] as const;
 
@@ -311,8 +314,9 @@ export class IndexedDBBackend implements OfflineBackend {
       const store = tx.objectStore("messages");
       // Each key once: a repeated key must not count a record twice.
       const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
-      const present = await presentRecords(store, mine);
-      for (const r of present) void store.delete(keyOf(r));
+      const { present, span } = await presentRecords(store, mine);
+      if (span) void store.delete(span);
+      else for (const r of present) void store.delete(keyOf(r));
       if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
       await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
       await tx.done;

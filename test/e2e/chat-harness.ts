@@ -28,6 +28,8 @@ export interface ChatOptions {
   store?: CreateOfflineStoreOptions;
   heartbeatMs?: number;
   drainBatch?: number;
+  /** The drain's window (messages in flight per peer); default 2 × batch. */
+  drainWindow?: number;
   /** Keep what the app was handed in localStorage too (survives the tab closing). */
   history?: boolean;
   /**
@@ -122,7 +124,7 @@ export async function startChat(o: ChatOptions) {
   const store = await createOfflineStore({ timeoutMs: 30_000, ...o.store });
   const rtc = o.relay === "webrtc" ? await webrtc(o) : null;
   const relay: Relay = rtc ? rtc.relay : o.relay === "mesh" ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 }) : await xmppLogin(o);
-  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch, retryMs: 500 } });
+  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch, window: o.drainWindow, retryMs: 500 } });
   const chat = {
     store,
     relay,
