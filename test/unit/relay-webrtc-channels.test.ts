@@ -472,8 +472,26 @@ describe("WebRTC redial", () => {
     await vi.advanceTimersByTimeAsync(150);
     expect(dials).toBe(0);
     redial.stop();
-    r.attach(BOB, asChannel(channelPair()[0]))(); // gone again
+    const [broken] = channelPair();
+    broken.readyState = "closed";
+    r.attach(BOB, asChannel(broken)); // broken again, once stopped: no dial
     await vi.advanceTimersByTimeAsync(5000);
     expect(dials).toBe(0);
+  });
+
+  it("one redial schedule per peer, however many of its channels break", async () => {
+    vi.useFakeTimers();
+    const r = relay({ heartbeatMs: 60_000 });
+    const dials: number[] = [];
+    const redial = new Redial(r, () => void dials.push(Date.now()), 100, 100);
+    const a = await connect(r);
+    const b = await connect(r);
+    a.mine.close();
+    b.mine.close();
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(100 + 100);
+    expect(dials).toHaveLength(2); // one chain: a second would dial twice as often
+    expect(dials[1]! - dials[0]!).toBe(100);
+    redial.stop();
   });
 });

@@ -138,22 +138,28 @@ describe("XMPP signalling", () => {
 
   it("an answer from another peer than the one dialed is not taken", async () => {
     const alice = user(ALICE);
-    user(BOB);
-    const mallory = board.session("mallory@rtc.local/x");
-    let offered!: Element;
-    const gotOffer = new Promise<void>((resolve) => board.sessions.get([...board.sessions.keys()].find((k) => k.startsWith(BOB))!)!.once("stanza", (s: Element) => ((offered = s), resolve())));
+    // Bob's side played by hand, so that mallory's answer comes first.
+    const bobSession = board.session(`${BOB}/t`);
+    const bobRelay = new WebRtcRelay({ self: `${BOB}/t`, heartbeatMs: 60_000 });
+    open.push(bobRelay);
+    const gotOffer = new Promise<Element>((resolve) => bobSession.once("stanza", resolve));
     void alice.signalling.connect(BOB);
-    await gotOffer;
+    const offered = await gotOffer;
     const sid = offered.getChild("signal", SIGNAL_NS)!.attrs.sid as string;
-    // mallory answers first, with a real answer of hers
-    const pc = new TestPeerConnection();
-    await pc.setRemoteDescription({ type: "offer", sdp: offered.getChildText("signal", SIGNAL_NS)! });
-    await pc.setLocalDescription(await pc.createAnswer());
-    let datachannel = false;
-    pc.addEventListener("datachannel", () => (datachannel = true));
-    await mallory.send(xml("message", { to: alice.relay.address }, xml("signal", { xmlns: SIGNAL_NS, sid, kind: "answer" }, pc.localDescription!.sdp!)));
-    await available(alice.relay, BOB); // bob's own answer still wins
-    expect(datachannel).toBe(false);
+    const answerFrom = async (pc: TestPeerConnection) => {
+      await pc.setRemoteDescription({ type: "offer", sdp: offered.getChildText("signal", SIGNAL_NS)! });
+      await pc.setLocalDescription(await pc.createAnswer());
+      return xml("message", { to: alice.relay.address }, xml("signal", { xmlns: SIGNAL_NS, sid, kind: "answer" }, pc.localDescription!.sdp!));
+    };
+    const malloryPc = new TestPeerConnection();
+    let malloryChannel = false;
+    malloryPc.addEventListener("datachannel", () => (malloryChannel = true));
+    const bobPc = new TestPeerConnection();
+    bobPc.addEventListener("datachannel", (e) => bobRelay.attach(ALICE, (e as unknown as { channel: RTCDataChannel }).channel));
+    await board.session("mallory@rtc.local/x").send(await answerFrom(malloryPc));
+    await bobSession.send(await answerFrom(bobPc));
+    await available(alice.relay, BOB); // bob's answer, the second, is the one taken
+    expect(malloryChannel).toBe(false);
   });
 
   it("after close it answers no offer, and its unanswered dials are closed", async () => {

@@ -35,6 +35,7 @@ describe("WebRTC relay: ids and signals", () => {
     const e = new FrameRefusedError("bob@example.org", "spoofed", "the frame says it is from dave@example.org/x");
     expect(e).toBeInstanceOf(OfflineEdgeError);
     expect([e.code, e.reason, e.peer]).toEqual(["refused-frame", "spoofed", "bob@example.org"]);
+    expect([e.name, e.message]).toEqual(["FrameRefusedError", "Frame from bob@example.org refused (spoofed): the frame says it is from dave@example.org/x"]);
     expect(reviveError(JSON.parse(JSON.stringify(e))).code).toBe("refused-frame");
   });
 });
