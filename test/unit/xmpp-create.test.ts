@@ -59,15 +59,9 @@ describe("createXmppRelay", () => {
     expect(String(parts.client.jid)).not.toMatch(/\/(phone|tablet|desk)$/);
   });
 
-  it("a mechanism the server does not offer is a typed error naming what it offers; the client is stopped", async () => {
+  it("a mechanism the server does not offer is a typed error naming what it offers", async () => {
     const e = await login({ jid: "alice@localhost", mechanism: "X-NONE" } as never).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(SaslMechanismError);
     expect((e as Error).message).toMatch(/^The server does not offer SASL X-NONE \(it offers .*PLAIN.*\)\.$/);
-  });
-});
-    expect(r.client.jid).not.toBeNull();
-    // Prosody 0.12 has no SASL2 (where the agent travels): the login works with or without it.
-    const defaulted = await login({ jid: "alice@localhost" });
-    expect(defaulted.client.jid).not.toBeNull();
   });
 });
