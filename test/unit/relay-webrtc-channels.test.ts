@@ -181,11 +181,7 @@ describe("WebRTC relay: channels and presence", () => {
 
   it("a peer whose beats stop is dropped after the missed beats", async () => {
     const r = relay({ heartbeatMs: 5, missedBeats: 2 });
-    const [mine, theirs] = channelPair();
-    r.attach(BOB, asChannel(mine));
-    const remote = new Remote(theirs);
-    mine.open();
-    theirs.open();
+    const { remote } = await connect(r, { live: false });
     const up = nextPresence(r, true);
     const started = Date.now();
     remote.present(true, 20); // one beat, then silence
@@ -199,11 +195,7 @@ describe("WebRTC relay: channels and presence", () => {
   it("beats keep a peer: each frame moves its deadline", async () => {
     vi.useFakeTimers();
     const r = relay({ heartbeatMs: 10, missedBeats: 3 });
-    const [mine, theirs] = channelPair();
-    r.attach(BOB, asChannel(mine));
-    const remote = new Remote(theirs);
-    mine.open();
-    theirs.open();
+    const { remote } = await connect(r, { live: false });
     remote.present(true, 10);
     await vi.advanceTimersByTimeAsync(1);
     expect(r.isAvailable(BOB)).toBe(true);
