@@ -5,13 +5,14 @@
 // store peek and ack (call and answer), relay sends, WebSocket writes,
 // accepts (server-acked, grace window left), receipts in, deliveries (every
 // 100th), bob's arrivals, and when alice's queue is empty. PROFILE=1 also
-// writes alice's page CPU profile to bench/profiles/drain-xmpp-<kind>-page.cpuprofile.
+// writes alice's page CPU profile to bench/profiles/drain-xmpp-<kind>-page.cpuprofile and prints
+// its busy and idle time and top functions.
 // Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1] node bench/drain-xmpp-trace.mjs
 import { mkdirSync, writeFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { startProsody } from "../test/prosody/prosody.mjs";
-import { openHarness, startBench } from "./lib.mjs";
+import { fmt, openHarness, selfTimes, startBench } from "./lib.mjs";
 import { subscribed, smSettled } from "./xmpp.mjs";
 
 const N = Number(process.env.N ?? 1000);
@@ -97,7 +98,9 @@ if (profiling) {
   mkdirSync("bench/profiles", { recursive: true });
   const file = `bench/profiles/drain-xmpp-${KIND}-page.cpuprofile`;
   writeFileSync(file, JSON.stringify(profile));
-  console.log(`profile: ${file}`);
+  const { total, idle, top } = selfTimes(profile, env.baseUrl);
+  console.log(`profile: ${file}; busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms; top self time:`);
+  for (const [fn, ms] of top.slice(0, 8)) console.log(`  ${fmt(ms, 1).padStart(8)} ms  ${fn}`);
 }
 await bob.stop();
 await context.close();

@@ -92,3 +92,25 @@ export function clearPeers(page, peers) {
     for (let i = 0; i < peers; i++) await window.store.removeUser(`peer${i}@localhost`);
   }, peers);
 }
+
+/** A CPU profile's self time by function (name, file, line), largest first; idle apart, program and GC as rows of their own. */
+export function selfTimes(profile, baseUrl = "") {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const rows = new Map();
+  let total = 0;
+  let idle = 0;
+  for (const [id, ms] of self) {
+    const { functionName, url, lineNumber } = byNode.get(id).callFrame;
+    if (functionName === "(idle)") {
+      idle += ms;
+      continue;
+    }
+    total += ms;
+    const file = url ? url.replace(baseUrl, "").replace(/^.*\/node_modules\//, "") : "";
+    const key = `${functionName || "(anonymous)"} ${file}${file ? `:${lineNumber + 1}` : ""}`;
+    rows.set(key, (rows.get(key) ?? 0) + ms);
+  }
+  return { total, idle, top: [...rows].sort((a, b) => b[1] - a[1]) };
+}

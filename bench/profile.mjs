@@ -9,7 +9,7 @@
 //   peers    5,000 writes to 5,000 distinct peers, fired at once
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fmt, openHarness, openUnlimitedStore, startBench } from "./lib.mjs";
+import { fmt, openHarness, openUnlimitedStore, selfTimes, startBench } from "./lib.mjs";
 
 const WORKLOADS = {
   awaited: { run: (n = 300) => runWrites(n, 100, false) },
@@ -83,28 +83,6 @@ async function workerSession() {
   };
 }
 
-/** Self time by function (name, file, line), largest first, idle/program/GC kept as their own rows. */
-function selfTimes(profile) {
-  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
-  const rows = new Map();
-  let total = 0;
-  let idle = 0;
-  for (const [id, ms] of self) {
-    const { functionName, url, lineNumber } = byNode.get(id).callFrame;
-    if (functionName === "(idle)") {
-      idle += ms;
-      continue;
-    }
-    total += ms;
-    const file = url ? url.replace(env.baseUrl, "").replace(/^.*\/node_modules\//, "") : "";
-    const key = `${functionName || "(anonymous)"} ${file}${file ? `:${lineNumber + 1}` : ""}`;
-    rows.set(key, (rows.get(key) ?? 0) + ms);
-  }
-  return { total, idle, top: [...rows].sort((a, b) => b[1] - a[1]) };
-}
-
 const pageSession = await context.newCDPSession(page);
 const swSession = await workerSession();
 const sessions = [["page", pageSession], ["worker", swSession]];
@@ -122,7 +100,7 @@ for (const [name, s] of sessions) {
   const { profile } = await s.send("Profiler.stop");
   const file = join(outDir, `${workload}-${name}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  const { total, idle, top } = selfTimes(profile);
+  const { total, idle, top } = selfTimes(profile, env.baseUrl);
   console.log(`\n${name}: ${fmt(total, 0)} ms busy, ${fmt(idle, 0)} ms idle; ${file}`);
   for (const [fn, ms] of top.slice(0, 15)) console.log(`  ${fmt(ms, 1).padStart(8)} ms ${fmt((100 * ms) / total, 1).padStart(5)}%  ${fn}`);
 }
