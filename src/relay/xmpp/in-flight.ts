@@ -147,7 +147,7 @@ export class DeliveryTracker {
 
   /** Messages to `peer` that only wait out their grace window: confirmed, and asking for no receipt. */
   graced(peer: string): InFlight[] {
-    return [...this.byId.values()].filter((e) => e.peer === peer && e.confirmed && !requestsReceipt(e.kept));
+    return [...this.byId.values()].filter((e) => e.peer === peer && this.onlyGraceLeft(e));
   }
 
   /**
@@ -157,7 +157,12 @@ export class DeliveryTracker {
    * any of them would have come first: their grace window ends now.
    */
   proven(entries: InFlight[]): void {
-    for (const e of entries) if (this.isPending(e) && e.confirmed && !requestsReceipt(e.kept)) this.graceOver(e);
+    for (const e of entries) if (this.onlyGraceLeft(e)) this.graceOver(e);
+  }
+
+  /** Still pending, confirmed by the server, and waiting for no receipt: only its grace window is left. */
+  private onlyGraceLeft(e: InFlight): boolean {
+    return this.isPending(e) && e.confirmed && !requestsReceipt(e.kept);
   }
 
   /** The grace window (and a receipt's wait) passed without a bounce. */
