@@ -5,14 +5,16 @@
 // store peek and ack (call and answer), relay sends, WebSocket writes,
 // accepts (server-acked, grace window left), receipts in, deliveries (every
 // 100th), bob's arrivals, and when alice's queue is empty. PROFILE=1 also
-// writes alice's page CPU profile to bench/profiles/drain-xmpp-<kind>-page.cpuprofile and prints
-// its busy and idle time and top functions.
-// Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1] node bench/drain-xmpp-trace.mjs
-import { mkdirSync, writeFileSync } from "node:fs";
+// writes CPU profiles of alice's page and service worker to
+// bench/profiles/drain-xmpp-<kind>-<page|worker>.cpuprofile and prints their
+// busy and idle time and top functions (MINIFY=0 keeps the names readable). Ends with the CPU time each kind of
+// process on the machine used (Chromium's by process type).
+// Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1 [MINIFY=0]] node bench/drain-xmpp-trace.mjs
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { startProsody } from "../test/prosody/prosody.mjs";
-import { fmt, openHarness, selfTimes, startBench } from "./lib.mjs";
+import { fmt, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
 import { subscribed, smSettled } from "./xmpp.mjs";
 
 const N = Number(process.env.N ?? 1000);
@@ -23,7 +25,8 @@ const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "
 
 const server = await startProsody({ users: [["alice", "secret"], ["bob", "secret"]] });
 await subscribed(server);
-const env = await startBench();
+// As a user's browser, without Playwright's instrumentation (PLAYWRIGHT=1: with it).
+const env = await startBench({ plain: process.env.PLAYWRIGHT !== "1" });
 const context = await env.browser.newContext();
 const alice = await openHarness(context, env.baseUrl);
 await alice.evaluate(
@@ -64,11 +67,12 @@ await alice.evaluate(
   },
   { service: server.wsUrl, n: N, config: unlimited, batch: BATCH, drainWindow: WINDOW },
 );
-const profiling = process.env.PROFILE === "1" && (await context.newCDPSession(alice));
-if (profiling) {
-  await profiling.send("Profiler.enable");
-  await profiling.send("Profiler.setSamplingInterval", { interval: 200 });
-  await profiling.send("Profiler.start");
+// PROFILE=1: alice's page and her service worker, each its own CPU profile.
+const profiling = process.env.PROFILE === "1" ? [["page", alice.cdp ? alice.cdp() : await context.newCDPSession(alice)], ["worker", await workerSession(env)]] : [];
+for (const [, session] of profiling) {
+  await session.send("Profiler.enable");
+  await session.send("Profiler.setSamplingInterval", { interval: 200 });
+  await session.send("Profiler.start");
 }
 
 const bob = client({ service: server.tcpUrl, domain: server.domain, username: "bob", password: "secret", resource: "trace" });
@@ -86,21 +90,45 @@ bob.on("stanza", (st) => {
   if (receipts && st.getChild("request", "urn:xmpp:receipts") && st.attrs.id) void bob.send(xml("message", { to: st.attrs.from }, xml("received", { xmlns: "urn:xmpp:receipts", id: st.attrs.id })));
   if (got === N) resolveAll(Date.now());
 });
+/** CPU ms used so far by each kind of process on the machine (Chromium's by --type and sub-type), from /proc. */
+function cpuByProcess() {
+  const byKind = new Map();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      // Chromium rewrites its argv into one string: read the flags out of it.
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      const name = /chrom/.test(cmd) ? "chromium" : cmd.split(" ")[0].split("/").pop();
+      const type = name === "chromium" ? (/--type=(\S+)/.exec(cmd)?.[1] ?? "browser") : undefined;
+      const sub = /--utility-sub-type=(\S+)/.exec(cmd)?.[1];
+      const kind = pid === String(server.pid) ? "prosody (ours)" : pid === String(process.pid) ? "node (bench + bob)" : [name, type, sub].filter(Boolean).join(" ");
+      byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byKind;
+}
+
 await smSettled(bob);
+const cpu0 = cpuByProcess();
 const t0 = Date.now();
 await bob.send(xml("presence"));
 const done = await all;
 const emptyAt = await alice.evaluate(() => window.emptyAt);
 const rows = [...(await alice.evaluate(() => window.marks)), ...bobMarks, [done, `bob has all ${N}`], [emptyAt, "alice's queue empty"]].sort((a, b) => a[0] - b[0]);
 for (const [t, what] of rows) console.log(String(t - t0).padStart(6), what);
-if (profiling) {
-  const { profile } = await profiling.send("Profiler.stop");
+const cpu = [...cpuByProcess()].map(([kind, ms]) => [kind, ms - (cpu0.get(kind) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+console.log(`CPU from bob's presence until this line (${Date.now() - t0} ms), every process: ${cpu.reduce((s, [, ms]) => s + ms, 0)} ms`);
+for (const [kind, ms] of cpu) console.log(`  ${String(ms).padStart(6)} ms  ${kind}`);
+for (const [name, session] of profiling) {
+  const { profile } = await session.send("Profiler.stop");
   mkdirSync("bench/profiles", { recursive: true });
-  const file = `bench/profiles/drain-xmpp-${KIND}-page.cpuprofile`;
+  const file = `bench/profiles/drain-xmpp-${KIND}-${name}.cpuprofile`;
   writeFileSync(file, JSON.stringify(profile));
   const { total, idle, top } = selfTimes(profile, env.baseUrl);
-  console.log(`profile: ${file}; busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms; top self time:`);
-  for (const [fn, ms] of top.slice(0, 8)) console.log(`  ${fmt(ms, 1).padStart(8)} ms  ${fn}`);
+  console.log(`${name} profile: ${file}; busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms; top self time:`);
+  for (const [fn, ms] of top.slice(0, 15)) console.log(`  ${fmt(ms, 1).padStart(8)} ms  ${fn}`);
 }
 await bob.stop();
 await context.close();

@@ -7,7 +7,10 @@
 // bob's login (for the Node peer: his initial presence, after SASL) until he
 // holds all N AND alice's queue is empty; the baseline
 // is the same kind of bob logging in to mod_offline. Also prints the CPU time
-// each Prosody used over the same span (what bounds a drain through the server).
+// each Prosody used over the same span (what bounds a drain through the server),
+// and the CPU time of the whole machine (browser, Node, both Prosodys) over it.
+// The baseline's messages ask for receipts as alice's do, so a bob who answers
+// them does the same work against mod_offline as against us.
 // Run: node bench/drain-xmpp.mjs [rounds]   (N=1000 and N=5000 by default; env N=1000 for one size)
 import { readFileSync } from "node:fs";
 import { client } from "@xmpp/client";
@@ -29,6 +32,12 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
 }
 
+/** CPU time every process on the machine has used (busy jiffies of /proc/stat's "cpu" line), in ms: what the drain demands of the 2 cores. */
+function machineCpuMs() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
 async function server(offline) {
   const s = await startProsody({ offline, users: [["alice", "secret"], ["bob", "secret"]] });
   await subscribed(s);
@@ -40,6 +49,7 @@ async function browserBob(env, s, n) {
   const context = await env.browser.newContext();
   const bob = await openHarness(context, env.baseUrl);
   const t0 = Date.now();
+  const cpu0 = machineCpuMs();
   const done = await bob.evaluate(async ({ service, n }) => {
     window.chat = await window.harness.startChat({ self: "bob@localhost", relay: "xmpp", service: service });
     await new Promise((r, j) => {
@@ -50,7 +60,7 @@ async function browserBob(env, s, n) {
     return Date.now();
   }, { service: s.wsUrl, n });
   const bodies = await bob.evaluate(() => window.chat.received.map((m) => m.body));
-  return { t0, done, bodies, close: () => context.close() };
+  return { t0, cpu0, done, bodies, close: () => context.close() };
 }
 
 /** Bob as a plain @xmpp/client in Node (TCP), answering receipts or not. */
@@ -72,15 +82,18 @@ async function plainBob(s, n, receipts) {
   await smSettled(bob);
   // From initial presence on: that is when mod_offline flushes, and when alice sees bob (SASL login left out).
   const t0 = Date.now();
+  const cpu0 = machineCpuMs();
   await bob.send(xml("presence"));
   const done = await all;
-  return { t0, done, bodies, close: () => bob.stop() };
+  return { t0, cpu0, done, bodies, close: () => bob.stop() };
 }
 
 const bobOf = (env, s, n, kind) => (kind === "browser" ? browserBob(env, s, n) : plainBob(s, n, kind === "receipts"));
 const inOrder = (bodies, n) => bodies.length === n && bodies.every((b, i) => b === `m${i}`);
 
-const env = await startBench();
+// The browsers run as a user's do, without Playwright's instrumentation (PLAYWRIGHT=1: with it, as before).
+const PLAYWRIGHT = process.env.PLAYWRIGHT === "1";
+const env = await startBench({ plain: !PLAYWRIGHT });
 const ours = await server(false);
 const theirs = await server(true);
 const results = [];
@@ -103,6 +116,7 @@ for (const n of SIZES) {
       const oursCpu0 = cpuMs(ours.pid);
       const a = await bobOf(env, ours, n, kind);
       const emptyAt = await alice.evaluate(() => window.emptyAt);
+      const oursAll = machineCpuMs() - a.cpu0;
       const oursCpu = cpuMs(ours.pid) - oursCpu0;
       const oursMs = Math.max(a.done, emptyAt) - a.t0;
       await a.close();
@@ -110,19 +124,22 @@ for (const n of SIZES) {
 
       // Baseline: alice sends the n to offline bob; Prosody's mod_offline stores them and delivers at login.
       const sender = await connectClient(theirs, { username: "alice" });
-      for (let i = 0; i < n; i++) await sender.send(xml("message", { type: "chat", to: "bob@localhost" }, xml("body", {}, `m${i}`)));
+      // The same messages as alice's store holds: each asks for a receipt (XEP-0184 lets a sender ask a peer whose support it
+      // cannot know, and chat clients do), so a bob who answers receipts does the same work in both.
+      for (let i = 0; i < n; i++) await sender.send(xml("message", { type: "chat", to: "bob@localhost", id: `b${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" })));
       await sender.iqCaller.request(ping()); // the server has them all
       await sender.stop();
       const baseCpu0 = cpuMs(theirs.pid);
       const b = await bobOf(env, theirs, n, kind);
       const baseMs = b.done - b.t0;
+      const baseAll = machineCpuMs() - b.cpu0;
       const baseCpu = cpuMs(theirs.pid) - baseCpu0;
       await b.close();
-      rows.push({ ours: oursMs, base: baseMs, oursCpu, baseCpu });
-      console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}; Prosody CPU ours ${oursCpu} ms, mod_offline ${baseCpu} ms`);
+      rows.push({ ours: oursMs, base: baseMs, oursCpu, baseCpu, oursAll, baseAll });
+      console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}; Prosody CPU ours ${oursCpu} ms, mod_offline ${baseCpu} ms; machine CPU ours ${oursAll} ms, mod_offline ${baseAll} ms`);
     }
     const ratios = rows.map((x) => x.base / x.ours);
-    const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)}); Prosody CPU median ours ${median(rows.map((x) => x.oursCpu))} ms, mod_offline ${median(rows.map((x) => x.baseCpu))} ms`;
+    const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)}); Prosody CPU median ours ${median(rows.map((x) => x.oursCpu))} ms, mod_offline ${median(rows.map((x) => x.baseCpu))} ms; machine CPU (every process, 2 cores) median ours ${median(rows.map((x) => x.oursAll))} ms, mod_offline ${median(rows.map((x) => x.baseAll))} ms`;
     results.push(line);
     console.log(line);
   }

@@ -5,16 +5,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
+import { launchPlainChromium } from "./plain-chromium.mjs";
 
 export const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
-/** Builds, serves and launches; returns { baseUrl, browser, close() }. `args`: extra Chromium flags. */
-export async function startBench({ workbox = false, args = [] } = {}) {
+/**
+ * Builds, serves and launches; returns { baseUrl, browser, close() }. `args`: extra Chromium flags.
+ * `plain`: Chromium without Playwright's DevTools instrumentation (see plain-chromium.mjs).
+ */
+export async function startBench({ workbox = false, args = [], plain = false } = {}) {
   const outDir = mkdtempSync(join(tmpdir(), "offline-edge-bench-"));
-  await build({ logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  // MINIFY=0 keeps function names, for readable CPU profiles.
+  await build({ logLevel: "warn", build: { outDir, emptyOutDir: true, ...(process.env.MINIFY === "0" && { minify: false }) } });
   // Workbox's Queue as a module the page can import (/bench/workbox-queue.js), for write baselines.
   if (workbox) {
     await build({
@@ -26,7 +31,8 @@ export async function startBench({ workbox = false, args = [] } = {}) {
   }
   const server = await preview({ build: { outDir }, preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
   const { port } = server.httpServer.address();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...args] });
+  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  const browser = plain ? await launchPlainChromium(executablePath, [...CHROMIUM_ARGS, ...args]) : await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...args] });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     browser,
@@ -113,4 +119,43 @@ export function selfTimes(profile, baseUrl = "") {
     rows.set(key, (rows.get(key) ?? 0) + ms);
   }
   return { total, idle, top: [...rows].sort((a, b) => b[1] - a[1]) };
+}
+
+/**
+ * A DevTools session on the service worker of `env` (from startBench): attached from the browser
+ * session (playwright gives page sessions only), commands and replies
+ * carried by Target.sendMessageToTarget / receivedMessageFromTarget.
+ */
+export async function workerSession(env) {
+  const isOurWorker = (t) => t.type === "service_worker" && t.url.startsWith(env.baseUrl);
+  if (env.browser.attach) {
+    const session = await env.browser.attach(isOurWorker);
+    if (!session) throw new Error("no service worker target");
+    return session;
+  }
+  const browserSession = await env.browser.newBrowserCDPSession();
+  const { targetInfos } = await browserSession.send("Target.getTargets");
+  const sw = targetInfos.find((t) => t.type === "service_worker" && t.url.startsWith(env.baseUrl));
+  if (!sw) throw new Error("no service worker target");
+  const { sessionId } = await browserSession.send("Target.attachToTarget", { targetId: sw.targetId, flatten: false });
+  let nextId = 1;
+  const waiting = new Map();
+  browserSession.on("Target.receivedMessageFromTarget", (e) => {
+    if (e.sessionId !== sessionId) return;
+    const msg = JSON.parse(e.message);
+    const w = waiting.get(msg.id);
+    if (!w) return;
+    waiting.delete(msg.id);
+    if (msg.error) w.reject(new Error(msg.error.message));
+    else w.resolve(msg.result);
+  });
+  return {
+    send(method, params = {}) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        void browserSession.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+      });
+    },
+  };
 }

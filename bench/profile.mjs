@@ -9,7 +9,7 @@
 //   peers    5,000 writes to 5,000 distinct peers, fired at once
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fmt, openHarness, openUnlimitedStore, selfTimes, startBench } from "./lib.mjs";
+import { fmt, openHarness, openUnlimitedStore, selfTimes, startBench, workerSession } from "./lib.mjs";
 
 const WORKLOADS = {
   awaited: { run: (n = 300) => runWrites(n, 100, false) },
@@ -50,41 +50,8 @@ function fillQueue(n) {
   }, n);
 }
 
-/**
- * A DevTools session on the service worker: attached from the browser
- * session (playwright gives page sessions only), commands and replies
- * carried by Target.sendMessageToTarget / receivedMessageFromTarget.
- */
-async function workerSession() {
-  const browserSession = await env.browser.newBrowserCDPSession();
-  const { targetInfos } = await browserSession.send("Target.getTargets");
-  const sw = targetInfos.find((t) => t.type === "service_worker" && t.url.startsWith(env.baseUrl));
-  if (!sw) throw new Error("no service worker target");
-  const { sessionId } = await browserSession.send("Target.attachToTarget", { targetId: sw.targetId, flatten: false });
-  let nextId = 1;
-  const waiting = new Map();
-  browserSession.on("Target.receivedMessageFromTarget", (e) => {
-    if (e.sessionId !== sessionId) return;
-    const msg = JSON.parse(e.message);
-    const w = waiting.get(msg.id);
-    if (!w) return;
-    waiting.delete(msg.id);
-    if (msg.error) w.reject(new Error(msg.error.message));
-    else w.resolve(msg.result);
-  });
-  return {
-    send(method, params = {}) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        void browserSession.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
-      });
-    },
-  };
-}
-
 const pageSession = await context.newCDPSession(page);
-const swSession = await workerSession();
+const swSession = await workerSession(env);
 const sessions = [["page", pageSession], ["worker", swSession]];
 for (const [, s] of sessions) {
   await s.send("Profiler.enable");

@@ -1,6 +1,7 @@
 // Receiving peers that are not offline-edge: a plain @xmpp/client session in
 // Node (no inbox, no origin-id dedupe), once answering XEP-0184 receipts and
-// once not, against alice's drain in Chromium through the test Prosody. And:
+// once not, and a StanzaJS client (a second, independent library, over
+// WebSocket), against alice's drain in Chromium through the test Prosody. And:
 // a poison head, a sender page closed mid-drain, and bob signing in in a
 // profile that holds alice's queue for him.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { inject } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { client, type Client } from "@xmpp/client";
 import { xml, type Element } from "@xmpp/xml";
+import { createClient as createStanzaClient, type Agent } from "stanza";
 import { UNLIMITED, browserPerFile, openHarness, range } from "./browser.ts";
 import type { LeaveAfter } from "./chat-harness.ts";
 
@@ -21,12 +23,15 @@ const WINDOW = 200;
 
 const context = browserPerFile();
 let plain: Client[] = [];
+let stanzas: Agent[] = [];
 beforeEach(() => {
   plain = [];
+  stanzas = [];
 });
 // Registered after browserPerFile's: runs before the contexts close.
 afterEach(async () => {
   await Promise.all(plain.map((c) => c.stop().catch(() => undefined)));
+  for (const c of stanzas) c.disconnect();
 });
 
 async function login(ctx: BrowserContext, self: string, config?: object, leaveAfter?: LeaveAfter, drainBatch?: number): Promise<Page> {
@@ -90,6 +95,31 @@ async function plainBob(receipts: boolean, leaveAfter = Infinity): Promise<Plain
   return peer;
 }
 
+/**
+ * bob as a StanzaJS client in Node, over Prosody's WebSocket (with the `ws`
+ * package): a library we did not write and that shares no code with
+ * @xmpp/client. Its defaults are those of a chat app: XEP-0198 on,
+ * XEP-0115 caps with XEP-0184 in its disco#info, a receipt for every
+ * message that asks for one.
+ */
+async function stanzaBob(): Promise<PlainPeer> {
+  const bob = createStanzaClient({ jid: BOB, password: "secret", resource: `stanza-${Math.random().toString(36).slice(2, 8)}`, transports: { websocket: inject("xmppWsUrl"), bosh: false } });
+  stanzas.push(bob);
+  const peer: PlainPeer = { got: [] };
+  bob.on("message", (m) => {
+    if (m.type === "error" || m.body === undefined) return;
+    peer.got.push({ body: m.body, id: m.originId ?? null, askedReceipt: m.receipt?.type === "request" });
+  });
+  const started = new Promise<void>((resolve, reject) => {
+    bob.once("session:started", () => resolve());
+    bob.once("auth:failed", () => reject(new Error("StanzaJS bob could not log in")));
+  });
+  bob.connect();
+  await started;
+  await bob.sendPresence();
+  return peer;
+}
+
 async function settle(check: () => Promise<boolean> | boolean, ms = 90_000, what = "condition"): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -116,6 +146,19 @@ describe("XMPP drain to peers that are not offline-edge (plain @xmpp/client in N
       await expect.poll(() => alice.evaluate(() => window.chat.statuses.filter((s) => s.state === "delivered").length)).toBe(n);
     });
   }
+
+  it("1,000 queued messages to a StanzaJS peer (another library, receipts by its defaults): all arrive once, in order; its disco#info is read, so receipts are asked of it", async () => {
+    const alice = await login(await context(), ALICE, UNLIMITED);
+    const n = 1000;
+    await queue(alice, range(n));
+    const bob = await stanzaBob();
+    await settle(async () => (await count(alice)) === 0 && bob.got.length >= n, 120_000, "the drain");
+    expect(bodies(bob)).toEqual(range(n));
+    // Its caps and disco#info (StanzaJS's, not ours) were read: receipts were asked of it.
+    expect(bob.got.every((g) => g.askedReceipt)).toBe(true);
+    expect(bob.got.every((g) => g.id !== null)).toBe(true);
+    await expect.poll(() => alice.evaluate(() => window.chat.statuses.filter((s) => s.state === "delivered").length)).toBe(n);
+  });
 
   it("alice's page closed mid-drain and reopened: what bob had confirmed is not sent again", async () => {
     const aliceContext = await context();

@@ -75,4 +75,29 @@ describe("peer features", () => {
     peers.reset();
     expect(await peers.supports("bobby@x", RECEIPTS, 1000)).toBe(false);
   });
+
+  it("answers supports() once per peer until one of its resources comes, changes or goes; an answer cut short by the wait is not kept", async () => {
+    const { peers, answer } = features();
+    peers.seen(presence("bob@x/a", "v1"));
+    const first = peers.supports("bob@x", RECEIPTS, 60_000);
+    expect(peers.supports("bob@x", RECEIPTS, 60_000)).toBe(first); // one answer shared by every message of a drain
+    expect(peers.supports("bob@x", "urn:xmpp:chat-markers:0", 60_000)).not.toBe(first); // per feature
+    answer(0, result());
+    expect(await first).toBe(false);
+    expect(peers.supports("bob@x", RECEIPTS, 60_000)).toBe(first);
+    peers.seen(presence("bobby@x/z")); // another user: bob's answer stays
+    expect(peers.supports("bob@x", RECEIPTS, 60_000)).toBe(first);
+    peers.seen(presence("bob@x/b")); // a new resource of bob: asked anew
+    answer(2, result(RECEIPTS));
+    expect(await peers.supports("bob@x", RECEIPTS, 60_000)).toBe(true);
+    peers.gone("bob@x/b");
+    expect(await peers.supports("bob@x", RECEIPTS, 60_000)).toBe(false);
+    peers.seen(presence("bob@x/a", "v2")); // new caps
+    const cut = peers.supports("bob@x", RECEIPTS, 1); // bob@x/a's v2 query is not answered within 1 ms
+    expect(await cut).toBe(false);
+    answer(3, result(RECEIPTS));
+    const later = peers.supports("bob@x", RECEIPTS, 60_000);
+    expect(later).not.toBe(cut);
+    expect(await later).toBe(true);
+  });
 });

@@ -37,6 +37,8 @@ export function featuresOf(answer: Element | null): ReadonlySet<string> {
 export class PeerFeatures {
   private readonly resources = new Map<string, Resource>();
   private readonly byVer = new Map<string, Promise<ReadonlySet<string>>>();
+  /** `supports()` answers per bare JID and feature, kept until one of its resources comes, changes or goes: a drain asks once per message. */
+  private readonly answers = new Map<string, Promise<boolean>>();
 
   constructor(private readonly query: DiscoQuery) {}
 
@@ -55,24 +57,44 @@ export class PeerFeatures {
       if (ver) this.byVer.set(ver, features);
     }
     this.resources.set(from, { ver, features });
+    this.forget(from);
   }
 
   /** A resource (full JID) or, for a bare JID, every resource went away. */
   gone(jid: string): void {
     if (parseAddress(jid).resource) this.resources.delete(jid);
     else for (const full of [...this.resources.keys()]) if (full.startsWith(`${jid}/`)) this.resources.delete(full);
+    this.forget(jid);
   }
 
   /** Forgets every resource (a fresh session); the per-ver cache stays. */
   reset(): void {
     this.resources.clear();
+    this.answers.clear();
   }
 
   /**
    * Whether some resource of `bare` supports `feature`, as soon as every
    * resource has answered, or `waitMs` passed (then: what is known so far).
    */
-  async supports(bare: string, feature: string, waitMs: number): Promise<boolean> {
+  supports(bare: string, feature: string, waitMs: number): Promise<boolean> {
+    const key = `${bare}\n${feature}`;
+    let answer = this.answers.get(key);
+    if (!answer) {
+      answer = this.ask(bare, feature, waitMs, () => this.answers.get(key) === answer && this.answers.delete(key));
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** Every answer about the bare JID of `jid` (one of its resources came, changed or went). */
+  private forget(jid: string): void {
+    const bare = `${parseAddress(jid).bare().toString()}\n`;
+    for (const key of [...this.answers.keys()]) if (key.startsWith(bare)) this.answers.delete(key);
+  }
+
+  /** `partial` is called when the wait ended before every resource answered: that answer is not kept. */
+  private async ask(bare: string, feature: string, waitMs: number, partial: () => void): Promise<boolean> {
     const pending = [...this.resources].filter(([full]) => full.startsWith(`${bare}/`)).map(([, r]) => r.features);
     if (pending.length === 0) return false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -80,6 +102,7 @@ export class PeerFeatures {
     const all = Promise.all(pending.map((p) => p.then((f) => void known.push(f))));
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
+    if (known.length < pending.length) partial();
     return known.some((f) => f.has(feature));
   }
 }

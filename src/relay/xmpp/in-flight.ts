@@ -2,6 +2,7 @@ import type { Element } from "@xmpp/xml";
 import { parseAddress } from "../../core/jid.ts";
 import { NS } from "../../core/namespaces.ts";
 import { PERMANENT_ERROR_TYPES, type StanzaErrorData } from "../../core/dead-letter.ts";
+import { Deadlines, type Deadline } from "../../core/deadlines.ts";
 import type { DeliveryProof, LateBounce, XmppSendOutcome } from "./types.ts";
 
 /** Conditions that mean "no session of the peer took it" (RFC 6121 §8.5.2, XEP-0198 §5). */
@@ -46,7 +47,8 @@ export interface InFlight {
   confirmed: boolean;
   /** What confirmed it (the server's ack, or a ping round trip); set with `confirmed`. */
   via?: Exclude<DeliveryProof, "receipt">;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** When it is due: its confirmation, or (once confirmed) the end of its grace window. */
+  deadline: Deadline | undefined;
   readonly resolve: (outcome: XmppSendOutcome) => void;
   /** The sender's hook: told when only the grace window is left (no receipt awaited). */
   readonly accepted: (() => void) | undefined;
@@ -95,8 +97,16 @@ export class DeliveryTracker {
   private readonly retained = new Map<string, Retained>();
   /** Peers that have answered a receipt: for them, no receipt means not delivered. */
   private readonly receiptPeers = new Set<string>();
+  // One timer per kind of deadline, not one per message (see Deadlines).
+  private readonly unconfirmed: Deadlines<InFlight>;
+  private readonly graceWindows: Deadlines<InFlight>;
+  private readonly receiptWaits: Deadlines<InFlight>;
 
-  constructor(private readonly options: DeliveryOptions) {}
+  constructor(private readonly options: DeliveryOptions) {
+    this.unconfirmed = new Deadlines(options.confirmTimeoutMs, (e) => this.unknown(e, "no confirmation from the server"));
+    this.graceWindows = new Deadlines(options.graceMs, (e) => this.graceOver(e));
+    this.receiptWaits = new Deadlines(options.graceMs + options.receiptTimeoutMs, (e) => this.graceOver(e));
+  }
 
   get size(): number {
     return this.byId.size;
@@ -115,11 +125,11 @@ export class DeliveryTracker {
   track(id: string, peer: string, kept: Element, wire: Element, accepted?: () => void): { entry: InFlight; outcome: Promise<XmppSendOutcome> } {
     let resolve!: (o: XmppSendOutcome) => void;
     const outcome = new Promise<XmppSendOutcome>((r) => (resolve = r));
-    const entry: InFlight = { id, peer, kept, wire, confirmed: false, timer: undefined, resolve, accepted };
+    const entry: InFlight = { id, peer, kept, wire, confirmed: false, deadline: undefined, resolve, accepted };
     this.retained.delete(id);
     this.byId.set(id, entry);
     this.byWire.set(wire, entry);
-    entry.timer = setTimeout(() => this.unknown(entry, "no confirmation from the server"), this.options.confirmTimeoutMs);
+    entry.deadline = this.unconfirmed.add(entry);
     return { entry, outcome };
   }
 
@@ -131,14 +141,13 @@ export class DeliveryTracker {
   confirm(entry: InFlight, via: Exclude<DeliveryProof, "receipt">): void {
     if (!this.isPending(entry) || entry.confirmed) return;
     entry.confirmed = true;
-    clearTimeout(entry.timer);
+    entry.deadline?.cancel();
     // A message that asked for a receipt waits for it. If none comes: from a
     // peer that answers receipts, that means its app never got it (unknown,
     // so it stays queued); from one that never does, the confirmation stands.
     const receipt = requestsReceipt(entry.kept);
-    const wait = this.options.graceMs + (receipt ? this.options.receiptTimeoutMs : 0);
     entry.via = via;
-    entry.timer = setTimeout(() => this.graceOver(entry), wait);
+    entry.deadline = (receipt ? this.receiptWaits : this.graceWindows).add(entry);
     if (receipt) return;
     // Only the grace window is left: the sender need not hold it against its window of messages in flight.
     entry.accepted?.();
@@ -266,7 +275,9 @@ export class DeliveryTracker {
   clear(): void {
     this.settleAll("closed");
     this.retained.clear();
+    for (const d of [this.unconfirmed, this.graceWindows, this.receiptWaits]) d.clear();
   }
+
 
   /**
    * Whether an error comes from where errors about a message to `peer` may
@@ -286,7 +297,7 @@ export class DeliveryTracker {
   }
 
   private settle(entry: InFlight, outcome: XmppSendOutcome): void {
-    clearTimeout(entry.timer);
+    entry.deadline?.cancel();
     this.byId.delete(entry.id);
     this.byWire.delete(entry.wire);
     entry.resolve(outcome);
