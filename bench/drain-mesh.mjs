@@ -3,7 +3,11 @@
 // and alice's queue is empty. Baseline in the same run: the same 10,000
 // messages written to the store and popped in one call, no relay (the cost
 // floor of any drain). Run: node bench/drain-mesh.mjs [rounds]
-import { fmt, median, openHarness, startBench } from "./lib.mjs";
+// PROFILE=1 (one round is enough): CPU profiles of alice's page, bob's page and
+// the service worker over the drain, in bench/profiles/drain-mesh-<who>.cpuprofile,
+// with each one's busy time and top functions (MINIFY=0 keeps the names readable).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpuByProcess, cpuSince, fmt, machineCpuMs, median, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const N = 10_000;
@@ -21,6 +25,14 @@ for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < n; i += 1000) await window.chat.store.write(Array.from({ length: 1000 }, (_, k) => body(i + k)));
   }, { config: unlimited, n: N, to: BOB });
   const bob = await openHarness(context, env.baseUrl);
+  const profiles = process.env.PROFILE === "1" ? [["alice", await context.newCDPSession(alice)], ["bob", await context.newCDPSession(bob)], ["worker", await workerSession(env)]] : [];
+  for (const [, session] of profiles) {
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: 200 });
+    await session.send("Profiler.start");
+  }
+  const cpu0 = machineCpuMs();
+  const byProcess0 = cpuByProcess();
   const ms = await bob.evaluate(async ({ n }) => {
     const t0 = performance.now();
     window.chat = await window.harness.startChat({ self: "bob@mesh.local", relay: "mesh" });
@@ -30,6 +42,17 @@ for (let r = 0; r < ROUNDS; r++) {
     });
     return performance.now() - t0;
   }, { n: N });
+  const cpu = machineCpuMs() - cpu0;
+  const byProcess = cpuSince(byProcess0);
+  for (const [who, session] of profiles) {
+    const { profile } = await session.send("Profiler.stop");
+    mkdirSync("bench/profiles", { recursive: true });
+    const file = `bench/profiles/drain-mesh-${who}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    const { total, idle, top } = selfTimes(profile, env.baseUrl);
+    console.log(`${who}: busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms (${file}); top self time:`);
+    for (const [fn, t] of top.slice(0, 12)) console.log(`  ${fmt(t, 1).padStart(8)} ms  ${fn}`);
+  }
   const left = await alice.evaluate((to) => window.chat.store.count(to), BOB);
   const bodies = await bob.evaluate(() => window.chat.received.map((m) => m.body));
   const inOrder = bodies.every((b, i) => b === `queued ${i}`) && bodies.length === N;
@@ -43,9 +66,9 @@ for (let r = 0; r < ROUNDS; r++) {
     if (popped.length !== n) throw new Error("pop floor short");
     return performance.now() - t0;
   }, { n: N });
-  rows.push({ ms, base, left, inOrder });
-  console.log(`round ${r + 1}: mesh drain ${fmt(ms, 0)} ms (${fmt(N / (ms / 1000), 0)} msg/s), left ${left}, in order once: ${inOrder}; pop-all floor ${fmt(base, 0)} ms; floor/drain ${fmt(base / ms, 3)}`);
+  rows.push({ ms, base, left, inOrder, cpu });
+  console.log(`round ${r + 1}: mesh drain ${fmt(ms, 0)} ms (${fmt(N / (ms / 1000), 0)} msg/s), left ${left}, in order once: ${inOrder}; pop-all floor ${fmt(base, 0)} ms; floor/drain ${fmt(base / ms, 3)}; machine CPU over the drain ${cpu} ms: ${byProcess.slice(0, 5).map(([kind, t]) => `${kind} ${t}`).join(", ")}`);
   await context.close();
 }
-console.log(`median: mesh drain of ${N}: ${fmt(median(rows.map((x) => x.ms)), 0)} ms (${fmt(N / (median(rows.map((x) => x.ms)) / 1000), 0)} msg/s); floor/drain ratio ${fmt(median(rows.map((x) => x.base / x.ms)), 3)}`);
+console.log(`median: mesh drain of ${N}: ${fmt(median(rows.map((x) => x.ms)), 0)} ms (${fmt(N / (median(rows.map((x) => x.ms)) / 1000), 0)} msg/s); floor/drain ratio ${fmt(median(rows.map((x) => x.base / x.ms)), 3)}; machine CPU ${median(rows.map((x) => x.cpu))} ms`);
 await env.close();

@@ -10,11 +10,11 @@
 // busy and idle time and top functions (MINIFY=0 keeps the names readable). Ends with the CPU time each kind of
 // process on the machine used (Chromium's by process type).
 // Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1 [MINIFY=0]] node bench/drain-xmpp-trace.mjs
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { startProsody } from "../test/prosody/prosody.mjs";
-import { fmt, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
+import { cpuByProcess, cpuSince, fmt, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
 import { subscribed, smSettled } from "./xmpp.mjs";
 
 const N = Number(process.env.N ?? 1000);
@@ -90,35 +90,15 @@ bob.on("stanza", (st) => {
   if (receipts && st.getChild("request", "urn:xmpp:receipts") && st.attrs.id) void bob.send(xml("message", { to: st.attrs.from }, xml("received", { xmlns: "urn:xmpp:receipts", id: st.attrs.id })));
   if (got === N) resolveAll(Date.now());
 });
-/** CPU ms used so far by each kind of process on the machine (Chromium's by --type and sub-type), from /proc. */
-function cpuByProcess() {
-  const byKind = new Map();
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      // Chromium rewrites its argv into one string: read the flags out of it.
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      const name = /chrom/.test(cmd) ? "chromium" : cmd.split(" ")[0].split("/").pop();
-      const type = name === "chromium" ? (/--type=(\S+)/.exec(cmd)?.[1] ?? "browser") : undefined;
-      const sub = /--utility-sub-type=(\S+)/.exec(cmd)?.[1];
-      const kind = pid === String(server.pid) ? "prosody (ours)" : pid === String(process.pid) ? "node (bench + bob)" : [name, type, sub].filter(Boolean).join(" ");
-      byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return byKind;
-}
-
 await smSettled(bob);
-const cpu0 = cpuByProcess();
+const cpu0 = cpuByProcess({ [server.pid]: "prosody (ours)" });
 const t0 = Date.now();
 await bob.send(xml("presence"));
 const done = await all;
 const emptyAt = await alice.evaluate(() => window.emptyAt);
 const rows = [...(await alice.evaluate(() => window.marks)), ...bobMarks, [done, `bob has all ${N}`], [emptyAt, "alice's queue empty"]].sort((a, b) => a[0] - b[0]);
 for (const [t, what] of rows) console.log(String(t - t0).padStart(6), what);
-const cpu = [...cpuByProcess()].map(([kind, ms]) => [kind, ms - (cpu0.get(kind) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+const cpu = cpuSince(cpu0, { [server.pid]: "prosody (ours)" });
 console.log(`CPU from bob's presence until this line (${Date.now() - t0} ms), every process: ${cpu.reduce((s, [, ms]) => s + ms, 0)} ms`);
 for (const [kind, ms] of cpu) console.log(`  ${String(ms).padStart(6)} ms  ${kind}`);
 for (const [name, session] of profiling) {

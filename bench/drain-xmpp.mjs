@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
-import { fmt, median, openHarness, startBench } from "./lib.mjs";
+import { fmt, machineCpuMs, median, openHarness, startBench } from "./lib.mjs";
 import { smSettled, subscribed } from "./xmpp.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 2);
@@ -30,12 +30,6 @@ const ping = () => xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:pin
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
-}
-
-/** CPU time every process on the machine has used (busy jiffies of /proc/stat's "cpu" line), in ms: what the drain demands of the 2 cores. */
-function machineCpuMs() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) * 10;
 }
 
 async function server(offline) {

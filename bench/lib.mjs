@@ -1,6 +1,6 @@
 // Shared set-up for browser benchmarks: the production build served by
 // `vite preview` on 127.0.0.1, and Debian's Chromium through playwright-core.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, preview } from "vite";
@@ -158,4 +158,35 @@ export async function workerSession(env) {
       });
     },
   };
+}
+
+/** CPU time every process on the machine has used (busy jiffies of /proc/stat's "cpu" line), in ms: what the drain demands of the 2 cores. */
+export function machineCpuMs() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
+/** CPU ms used so far by each kind of process on the machine (Chromium's by --type and sub-type; `names`: pid -> name), from /proc. */
+export function cpuByProcess(names = {}) {
+  const byKind = new Map();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      // Chromium rewrites its argv into one string: read the flags out of it.
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      const name = /chrom/.test(cmd) ? "chromium" : cmd.split(" ")[0].split("/").pop();
+      const type = name === "chromium" ? (/--type=(\S+)/.exec(cmd)?.[1] ?? "browser") : undefined;
+      const sub = /--utility-sub-type=(\S+)/.exec(cmd)?.[1];
+      const kind = names[pid] ?? (pid === String(process.pid) ? "node (this bench)" : [name, type, sub].filter(Boolean).join(" "));
+      byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byKind;
+}
+
+/** CPU ms each kind of process used since `before` (a cpuByProcess() reading), most first. */
+export function cpuSince(before, names = {}) {
+  return [...cpuByProcess(names)].map(([kind, ms]) => [kind, ms - (before.get(kind) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
 }
