@@ -50,6 +50,8 @@ const count = (page: Page) => page.evaluate((to) => window.chat.store.count(to),
 
 interface PlainPeer {
   got: Array<{ body: string; id: string | null; askedReceipt: boolean }>;
+  /** disco#info queries it was asked (StanzaJS peers only). */
+  discoAsked?: number;
 }
 
 /**
@@ -98,14 +100,15 @@ async function plainBob(receipts: boolean, leaveAfter = Infinity): Promise<Plain
 /**
  * bob as a StanzaJS client in Node, over Prosody's WebSocket (with the `ws`
  * package): a library we did not write and that shares no code with
- * @xmpp/client. Its defaults are those of a chat app: XEP-0198 on,
- * XEP-0115 caps with XEP-0184 in its disco#info, a receipt for every
+ * @xmpp/client. Set up as a chat app sets it up: XEP-0198 on, XEP-0115
+ * caps in its presence, XEP-0184 in its disco#info, a receipt for every
  * message that asks for one.
  */
 async function stanzaBob(): Promise<PlainPeer> {
   const bob = createStanzaClient({ jid: BOB, password: "secret", resource: `stanza-${Math.random().toString(36).slice(2, 8)}`, transports: { websocket: inject("xmppWsUrl"), bosh: false } });
   stanzas.push(bob);
-  const peer: PlainPeer = { got: [] };
+  const peer: PlainPeer = { got: [], discoAsked: 0 };
+  bob.on("iq:get:disco", () => void peer.discoAsked!++); // StanzaJS answers it itself; this only counts
   bob.on("message", (m) => {
     if (m.type === "error" || m.body === undefined) return;
     peer.got.push({ body: m.body, id: m.originId ?? null, askedReceipt: m.receipt?.type === "request" });
@@ -116,7 +119,9 @@ async function stanzaBob(): Promise<PlainPeer> {
   });
   bob.connect();
   await started;
-  await bob.sendPresence();
+  // As a StanzaJS chat app announces itself: XEP-0115 caps (SHA-1 over its disco#info) in its presence.
+  bob.updateCaps();
+  await bob.sendPresence({ legacyCapabilities: bob.getCurrentCaps()?.legacyCapabilities });
   return peer;
 }
 
@@ -158,6 +163,25 @@ describe("XMPP drain to peers that are not offline-edge (plain @xmpp/client in N
     expect(bob.got.every((g) => g.askedReceipt)).toBe(true);
     expect(bob.got.every((g) => g.id !== null)).toBe(true);
     await expect.poll(() => alice.evaluate(() => window.chat.statuses.filter((s) => s.state === "delivered").length)).toBe(n);
+    expect(bob.discoAsked).toBe(1);
+  });
+
+  it("a StanzaJS client's caps, verified against its disco#info, are kept: after a reload alice asks it nothing and still asks for receipts", async () => {
+    const aliceContext = await context();
+    let alice = await login(aliceContext, ALICE, UNLIMITED);
+    await queue(alice, ["first"]);
+    const bob = await stanzaBob();
+    await settle(async () => (await count(alice)) === 0 && bob.got.length >= 1, 30_000, "the first drain");
+    // Our XEP-0115 hash of its answer equals the ver StanzaJS computed for its presence: only then is it kept.
+    const kept = await alice.evaluate(() => JSON.parse(localStorage.getItem("offline-edge:xmpp-caps") ?? "{}") as Record<string, string[]>);
+    expect(Object.entries(kept)).toEqual([[expect.stringMatching(/^https:\/\/stanzajs\.org#/), expect.arrayContaining(["urn:xmpp:receipts"])]]);
+    await alice.close();
+    alice = await login(aliceContext, ALICE, UNLIMITED);
+    await queue(alice, ["second"]);
+    await settle(async () => (await count(alice)) === 0 && bob.got.length >= 2, 30_000, "the second drain");
+    expect(bodies(bob)).toEqual(["first", "second"]);
+    expect(bob.got.map((g) => g.askedReceipt)).toEqual([true, true]);
+    expect(bob.discoAsked).toBe(1); // the first page's query only
   });
 
   it("alice's page closed mid-drain and reopened: what bob had confirmed is not sent again", async () => {

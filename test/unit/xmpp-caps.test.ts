@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { xml, type Element } from "@xmpp/xml";
 import { NS_CAPS, NS_DISCO_INFO, PeerFeatures, featuresOf } from "../../src/relay/xmpp/caps.ts";
+import { CAPS_CACHE_KEY, CAPS_CACHE_MAX, localCapsCache, type CapsCache } from "../../src/relay/xmpp/caps-cache.ts";
+import { capsVer } from "../../src/relay/xmpp/caps-ver.ts";
 
 const RECEIPTS = "urn:xmpp:receipts";
 const result = (...features: string[]) => xml("iq", { type: "result" }, xml("query", { xmlns: NS_DISCO_INFO }, ...features.map((f) => xml("feature", { var: f }))));
@@ -9,14 +11,36 @@ const presence = (from: string, ver?: string, node = "https://client.example") =
   xml("presence", { from }, ...(ver ? [xml("c", { xmlns: NS_CAPS, hash: "sha-1", node, ver })] : []));
 
 /** PeerFeatures whose disco queries the test answers: `asked` lists [to, node]; `answer(i, el)` settles the i-th. */
-function features() {
+function features(cache: CapsCache | null = null) {
   const asked: Array<[string, string | undefined]> = [];
   const answers: Array<(el: Element | null) => void> = [];
   const peers = new PeerFeatures((to, node) => {
     asked.push([to, node]);
     return new Promise((r) => answers.push(r));
-  });
+  }, cache);
   return { peers, asked, answer: (i: number, el: Element | null) => answers[i]!(el) };
+}
+
+/** A Storage in memory (Node has no localStorage). */
+function memoryStorage(): Storage & { map: Map<string, string> } {
+  const map = new Map<string, string>();
+  return {
+    map,
+    get length() {
+      return map.size;
+    },
+    clear: () => map.clear(),
+    getItem: (k) => map.get(k) ?? null,
+    key: (i) => [...map.keys()][i] ?? null,
+    removeItem: (k) => void map.delete(k),
+    setItem: (k, v) => void map.set(k, String(v)),
+  };
+}
+
+/** Resolves once `check` holds, checking after each macrotask (the cache is written after an async hash). */
+async function eventually(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 0));
+  expect(check()).toBe(true);
 }
 
 describe("peer features", () => {
@@ -99,5 +123,63 @@ describe("peer features", () => {
     const later = peers.supports("bob@x", RECEIPTS, 60_000);
     expect(later).not.toBe(cut);
     expect(await later).toBe(true);
+  });
+
+  describe("kept across sessions (XEP-0115 caps with a SHA-1 ver)", () => {
+    const NODE = "https://client.example";
+    const answerWith = (...f: string[]) => result(...f);
+    const capsPresence = (from: string, ver: string, hash: string | null = "sha-1") =>
+      xml("presence", { from }, xml("c", { xmlns: NS_CAPS, node: NODE, ver, ...(hash && { hash }) }));
+
+    it("an answer that hashes to its ver is kept; the next session asks nobody and knows at once", async () => {
+      const storage = memoryStorage();
+      const answer = answerWith(RECEIPTS, NS_DISCO_INFO);
+      const ver = (await capsVer(answer.getChild("query")!))!;
+      const first = features(localCapsCache(storage));
+      first.peers.seen(capsPresence("bob@x/phone", ver));
+      first.answer(0, answer);
+      await eventually(() => storage.map.has(CAPS_CACHE_KEY));
+      expect(JSON.parse(storage.map.get(CAPS_CACHE_KEY)!)).toEqual({ [`${NODE}#${ver}`]: [RECEIPTS, NS_DISCO_INFO] });
+      const next = features(localCapsCache(storage)); // a new page: nothing in memory
+      next.peers.seen(capsPresence("carol@y/laptop", ver));
+      expect(next.asked).toEqual([]);
+      expect(await next.peers.supports("carol@y", RECEIPTS, 60_000)).toBe(true);
+    });
+
+    it("keeps nothing from an answer that does not hash to the ver, nor for legacy caps without a hash", async () => {
+      const storage = memoryStorage();
+      const s = features(localCapsCache(storage));
+      const honest = (await capsVer(answerWith(NS_DISCO_INFO).getChild("query")!))!;
+      s.peers.seen(capsPresence("mallory@x/a", honest)); // claims another client's ver, answers with receipts
+      s.answer(0, answerWith(RECEIPTS, NS_DISCO_INFO));
+      const legacy = (await capsVer(answerWith(RECEIPTS).getChild("query")!))!;
+      s.peers.seen(capsPresence("old@x/a", legacy, null)); // pre-1.4 caps: no hash attribute
+      s.answer(1, answerWith(RECEIPTS));
+      expect(await s.peers.supports("mallory@x", RECEIPTS, 60_000)).toBe(true); // this session still uses what it was told
+      expect(await s.peers.supports("old@x", RECEIPTS, 60_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(storage.map.has(CAPS_CACHE_KEY)).toBe(false);
+      const next = features(localCapsCache(storage));
+      next.peers.seen(capsPresence("bob@x/a", honest));
+      expect(next.asked).toEqual([["bob@x/a", `${NODE}#${honest}`]]);
+    });
+
+    it("localCapsCache keeps the newest versions only, ignores what is not its own shape, and survives a refusing storage", () => {
+      const storage = memoryStorage();
+      const cache = localCapsCache(storage)!;
+      for (let i = 0; i <= CAPS_CACHE_MAX; i++) cache.set(`n#v${i}`, [`f${i}`]);
+      expect(cache.get("n#v0")).toBeUndefined();
+      expect(cache.get("n#v1")).toEqual(["f1"]);
+      expect(cache.get(`n#v${CAPS_CACHE_MAX}`)).toEqual([`f${CAPS_CACHE_MAX}`]);
+      storage.setItem(CAPS_CACHE_KEY, JSON.stringify({ good: ["a"], bad: "not a list", worse: [1, 2] }));
+      expect([cache.get("good"), cache.get("bad"), cache.get("worse")]).toEqual([["a"], undefined, undefined]);
+      storage.setItem(CAPS_CACHE_KEY, "{not json");
+      expect(cache.get("good")).toBeUndefined();
+      cache.set("n#v", ["f"]); // rewrites the record
+      expect(cache.get("n#v")).toEqual(["f"]);
+      const full = { ...memoryStorage(), setItem: () => { throw new DOMException("full", "QuotaExceededError"); } };
+      expect(() => localCapsCache(full)!.set("n#v", ["f"])).not.toThrow();
+      expect(localCapsCache(undefined)).toBeNull(); // Node: no localStorage
+    });
   });
 });

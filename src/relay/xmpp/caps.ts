@@ -1,6 +1,8 @@
 import { xml, type Element } from "@xmpp/xml";
 import { parseAddress } from "../../core/jid.ts";
 import { NS } from "../../core/namespaces.ts";
+import type { CapsCache } from "./caps-cache.ts";
+import { capsVer } from "./caps-ver.ts";
 
 // Knowing the peer: XEP-0030 service discovery and XEP-0115 entity capabilities.
 
@@ -30,9 +32,12 @@ export function featuresOf(answer: Element | null): ReadonlySet<string> {
  * What each of the peers' resources supports (XEP-0184 receipts, XEP-0333
  * markers), learned once per full JID when its available presence comes,
  * and again when its XEP-0115 caps `ver` changes. Answers are cached per
- * `ver` too, so resources running the same client are asked once. (The caps
- * hash is not verified: a peer that lies about its features only changes
- * how we confirm messages to itself.)
+ * `ver` too, so resources running the same client are asked once. (Within
+ * a session the caps hash is not verified: a peer that lies about its
+ * features only changes how messages to it and to its claimed client
+ * version are confirmed.) An answer that does hash to its SHA-1 `ver` is
+ * also put in the `cache`, and a later session takes it from there without
+ * asking.
  */
 export class PeerFeatures {
   private readonly resources = new Map<string, Resource>();
@@ -40,7 +45,10 @@ export class PeerFeatures {
   /** `supports()` answers per bare JID and feature, kept until one of its resources comes, changes or goes: a drain asks once per message. */
   private readonly answers = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly query: DiscoQuery) {}
+  constructor(
+    private readonly query: DiscoQuery,
+    private readonly cache: CapsCache | null = null,
+  ) {}
 
   /** An available presence from a full JID: learn its features unless known for its caps. */
   seen(presence: Element): void {
@@ -50,11 +58,17 @@ export class PeerFeatures {
     const ver = c?.attrs.ver ? `${c.attrs.node ?? ""}#${c.attrs.ver}` : null;
     const known = this.resources.get(from);
     if (known && known.ver === ver) return;
+    // Only a SHA-1 ver can be checked against its answer, and so kept across sessions.
+    const verified = ver !== null && c?.attrs.hash === "sha-1" ? (c.attrs.ver as string) : null;
     let features = ver ? this.byVer.get(ver) : undefined;
+    const kept = !features && verified ? this.cache?.get(ver!) : undefined;
+    if (kept) this.byVer.set(ver!, (features = Promise.resolve(new Set(kept))));
     if (!features) {
-      features = this.query(from, ver ?? undefined).then(featuresOf);
+      const answer = this.query(from, ver ?? undefined);
+      features = answer.then(featuresOf);
       // Only a real answer is worth sharing under its ver.
       if (ver) this.byVer.set(ver, features);
+      if (verified) this.keep(ver!, verified, answer).catch(() => undefined);
     }
     this.resources.set(from, { ver, features });
     this.forget(from);
@@ -85,6 +99,14 @@ export class PeerFeatures {
       this.answers.set(key, answer);
     }
     return answer;
+  }
+
+  /** Puts an answer in the cache if it hashes to the `ver` it was asked for. */
+  private async keep(nodeVer: string, ver: string, answer: Promise<Element | null>): Promise<void> {
+    if (!this.cache) return;
+    const result = await answer;
+    const query = result?.attrs.type === "result" ? result.getChild("query", NS_DISCO_INFO) : undefined;
+    if (query && (await capsVer(query)) === ver) this.cache.set(nodeVer, [...featuresOf(result)]);
   }
 
   /** Every answer about the bare JID of `jid` (one of its resources came, changed or went). */

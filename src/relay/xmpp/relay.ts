@@ -12,6 +12,7 @@ import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
 import { NS_DISCO_INFO, ownDiscoInfo, PeerFeatures } from "./caps.ts";
+import { localCapsCache } from "./caps-cache.ts";
 import { receiptFor, receivedId, owesReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
@@ -94,8 +95,9 @@ export class XmppRelay implements Relay {
     this.acceptSubscriptions = typeof accept === "function" ? accept : () => accept;
     this.confirmTimeoutMs = option.duration("confirmTimeoutMs", options.confirmTimeoutMs, 30_000, 1);
     this.discoTimeoutMs = option.duration("discoTimeoutMs", options.discoTimeoutMs, 3000);
-    this.features = new PeerFeatures((to, node) =>
-      this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
+    this.features = new PeerFeatures(
+      (to, node) => this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
+      options.capsCache === undefined ? localCapsCache() : options.capsCache,
     );
     this.graceMs = option.duration("graceMs", options.graceMs, 250);
     this.delivery = new DeliveryTracker({

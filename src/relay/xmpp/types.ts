@@ -1,4 +1,5 @@
 import type { Element } from "@xmpp/xml";
+import type { CapsCache } from "./caps-cache.ts";
 
 /** A listener of any event; typed like Node's EventEmitter types it, so that real emitters fit. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -119,6 +120,15 @@ export interface XmppRelayOptions {
    * ask it for a XEP-0184 receipt. Default 3000 ms; no answer: no receipt asked.
    */
   discoTimeoutMs?: number;
+  /**
+   * Where the features of the peers' client versions are kept across
+   * sessions, by XEP-0115 caps (only answers that hash to their SHA-1 `ver`):
+   * a peer whose client was met before is not asked again, and its first
+   * message does not wait for the answer. Default: this origin's
+   * localStorage where there is one (`localCapsCache()`); null keeps them in
+   * memory for the session only.
+   */
+  capsCache?: CapsCache | null;
   /** Give up waiting for the server's ack/ping and settle `unknown` after this long. Default 30000 ms. */
   confirmTimeoutMs?: number;
   /**
