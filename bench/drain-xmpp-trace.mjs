@@ -50,7 +50,9 @@ await alice.evaluate(
       return wsSend.call(this, data);
     };
     chat.relay.client.socket.socket.addEventListener("message", (e) => {
-      if (String(e.data).includes("<received")) every(++counts.receipt, "receipt in");
+      const data = String(e.data);
+      if (data.includes("<received")) every(++counts.receipt, "receipt in");
+      else if (data.startsWith("<iq") && data.includes("disco#info")) mark("disco#info answer in");
     });
     for (const op of ["peek", "ack"]) {
       const f = chat.store[op].bind(chat.store);
