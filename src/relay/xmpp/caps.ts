@@ -59,16 +59,16 @@ export class PeerFeatures {
     const known = this.resources.get(from);
     if (known && known.ver === ver) return;
     // Only a SHA-1 ver can be checked against its answer, and so kept across sessions.
-    const verified = ver !== null && c?.attrs.hash === "sha-1" ? (c.attrs.ver as string) : null;
+    const checkable = ver !== null && c?.attrs.hash === "sha-1" ? (c.attrs.ver as string) : null;
     let features = ver ? this.byVer.get(ver) : undefined;
-    const kept = !features && verified ? this.cache?.get(ver!) : undefined;
+    const kept = !features && checkable ? this.cache?.get(ver!) : undefined;
     if (kept) this.byVer.set(ver!, (features = Promise.resolve(new Set(kept))));
     if (!features) {
       const answer = this.query(from, ver ?? undefined);
       features = answer.then(featuresOf);
       // Only a real answer is worth sharing under its ver.
       if (ver) this.byVer.set(ver, features);
-      if (verified) this.keep(ver!, verified, answer).catch(() => undefined);
+      if (checkable) this.keep(ver!, checkable, answer).catch(() => undefined);
     }
     this.resources.set(from, { ver, features });
     this.forget(from);
