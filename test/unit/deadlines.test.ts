@@ -64,6 +64,7 @@ describe("Deadlines", () => {
     expect(() => vi.advanceTimersByTime(10)).toThrow("boom"); // the timer's task fails, as a throwing setTimeout callback would
     vi.advanceTimersByTime(1); // the rest of that due run, on the next timer (a 0 ms timeout runs after 1 ms)
     expect(due).toEqual(["a", "boom", "b"]);
+    expect(vi.getTimerCount()).toBe(1); // re-armed once, not once more by the add it made
     d.add("later");
     vi.advanceTimersByTime(9); // "again" was added at 10 ms: due at 20
     expect(due).toEqual(["a", "boom", "b", "again"]);
@@ -88,5 +89,20 @@ describe("Deadlines", () => {
     handles.forEach((h, i) => i % 7 !== 0 && h.cancel());
     vi.advanceTimersByTime(5);
     expect(due).toEqual(Array.from({ length: 5000 }, (_, i) => i).filter((i) => i % 7 === 0));
+  });
+
+  it("keeps order and times across many rounds of adds and firings (the FIFO compacts as it goes)", () => {
+    const due: Array<[number, number]> = [];
+    const d = new Deadlines<number>(10, (x) => due.push([x, Date.now()]));
+    const start = Date.now();
+    let next = 0;
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 700; i++) d.add(next++);
+      vi.advanceTimersByTime(5);
+    }
+    vi.advanceTimersByTime(10);
+    expect(due.map(([x]) => x)).toEqual(Array.from({ length: next }, (_, i) => i));
+    // Each came due 10 ms after its round was added (rounds 5 ms apart), never earlier.
+    due.forEach(([x, at]) => expect(at - start).toBe(Math.floor(x / 700) * 5 + 10));
   });
 });

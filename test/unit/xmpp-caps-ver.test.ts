@@ -85,6 +85,19 @@ describe("XEP-0115 verification string", () => {
     expect(capsInput(query([{ category: "client", type: "pc" }], [DISCO], [form, form]))).toBeNull();
   });
 
+  it("leaves out of the hash a form whose FORM_TYPE is missing, not hidden, or not one value (§5.4), but keeps the answer", async () => {
+    const plain = query([{ category: "client", type: "pc" }], [DISCO]);
+    const withForms = query([{ category: "client", type: "pc" }], [DISCO]);
+    const form = (type: Record<string, string> | null, values: string[]) =>
+      xml("x", { xmlns: "jabber:x:data", type: "result" }, ...(type ? [xml("field", type, ...values.map((v) => xml("value", {}, v)))] : []), xml("field", { var: "os" }, xml("value", {}, "Mac")));
+    withForms.append(form(null, []));
+    withForms.append(form({ var: "FORM_TYPE" }, ["urn:x:shown"]));
+    withForms.append(form({ var: "FORM_TYPE", type: "hidden" }, ["urn:x:a", "urn:x:b"]));
+    expect(capsInput(withForms)).toBe(capsInput(plain));
+    withForms.append(form({ var: "FORM_TYPE", type: "hidden" }, ["urn:x:ok"]));
+    expect(capsInput(withForms)).toBe(`${capsInput(plain)}urn:x:ok<os<Mac<`);
+  });
+
   it("agrees with StanzaJS on any identities, features and forms (octet order, escaped '<', non-ASCII)", async () => {
     const text = fc.string({ unit: fc.constantFrom("a", "b", "Z", "<", "/", "é", "Ψ", "😀", " ", "1"), minLength: 1, maxLength: 6 });
     const identity = fc.record({ category: text, type: text, lang: fc.option(text, { nil: undefined }), name: fc.option(text, { nil: undefined }) });

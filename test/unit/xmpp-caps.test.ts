@@ -171,8 +171,14 @@ describe("peer features", () => {
       expect(cache.get("n#v0")).toBeUndefined();
       expect(cache.get("n#v1")).toEqual(["f1"]);
       expect(cache.get(`n#v${CAPS_CACHE_MAX}`)).toEqual([`f${CAPS_CACHE_MAX}`]);
-      storage.setItem(CAPS_CACHE_KEY, JSON.stringify({ good: ["a"], bad: "not a list", worse: [1, 2] }));
-      expect([cache.get("good"), cache.get("bad"), cache.get("worse")]).toEqual([["a"], undefined, undefined]);
+      storage.setItem(CAPS_CACHE_KEY, JSON.stringify({ good: ["a"], bad: "not a list", worse: [1, 2], mixed: ["a", 1] }));
+      expect([cache.get("good"), cache.get("bad"), cache.get("worse"), cache.get("mixed")]).toEqual([["a"], undefined, undefined, undefined]);
+      for (const other of ["[[\"a\"]]", "null", "\"text\"", "7"]) {
+        storage.setItem(CAPS_CACHE_KEY, other); // not the record this cache writes: read as empty, replaced on the next set
+        expect(cache.get("0")).toBeUndefined();
+        cache.set("n#w", ["g"]);
+        expect(JSON.parse(storage.getItem(CAPS_CACHE_KEY)!)).toEqual({ "n#w": ["g"] });
+      }
       storage.setItem(CAPS_CACHE_KEY, "{not json");
       expect(cache.get("good")).toBeUndefined();
       cache.set("n#v", ["f"]); // rewrites the record
