@@ -27,6 +27,7 @@ const refused: Array<[string, () => unknown]> = [
   ["receiptTimeoutMs", () => xmpp({ receiptTimeoutMs: Infinity })],
   ["lateBounceWindowMs", () => xmpp({ lateBounceWindowMs: "15m" })],
   ["lateBounceMaxEntries", () => xmpp({ lateBounceMaxEntries: 2.5 })],
+  ["capsCache", () => xmpp({ capsCache: { get: () => undefined } })],
   ["heartbeatMs", () => webrtc({ heartbeatMs: 1 })],
   ["missedBeats", () => webrtc({ missedBeats: 0 })],
   ["ackTimeoutMs", () => webrtc({ ackTimeoutMs: 0 })],
@@ -42,6 +43,8 @@ describe("options", () => {
   it("defaults and in-range values are taken", async () => {
     expect(() => drain({ batchSize: 1, window: 1, retryMs: 0 })).not.toThrow();
     expect(() => xmpp({ graceMs: 0, discoTimeoutMs: 0, lateBounceMaxEntries: 0 })).not.toThrow();
+    expect(() => xmpp({ capsCache: null })).not.toThrow();
+    expect(() => xmpp({ capsCache: { get: () => undefined, set: () => undefined } })).not.toThrow();
     await webrtc({}).close();
   });
 

@@ -1,6 +1,7 @@
 // What client versions support, kept across sessions (XEP-0115 §6.3: "all of
 // the responses to the disco#info queries SHOULD be cached"), so a drain to a
 // peer whose client we have met before need not wait for its disco#info.
+import { InvalidOptionError } from "../../core/errors.ts";
 
 /** Features by XEP-0115 `node#ver`: only answers verified against their `ver` are put here (see caps-ver.ts). */
 export interface CapsCache {
@@ -55,4 +56,15 @@ export function localCapsCache(storage?: Storage): CapsCache | null {
       }
     },
   };
+}
+
+/** The relay's `capsCache` option: undefined is {@link localCapsCache}, null none; anything else must have `get` and `set`. */
+export function capsCacheOption(value: unknown): CapsCache | null {
+  if (value === undefined) return localCapsCache();
+  if (value === null) return null;
+  const cache = value as Partial<CapsCache>;
+  if (typeof cache.get !== "function" || typeof cache.set !== "function") {
+    throw new InvalidOptionError("capsCache must be null or an object with get(nodeVer) and set(nodeVer, features).");
+  }
+  return value as CapsCache;
 }

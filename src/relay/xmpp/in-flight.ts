@@ -278,7 +278,6 @@ export class DeliveryTracker {
     for (const d of [this.unconfirmed, this.graceWindows, this.receiptWaits]) d.clear();
   }
 
-
   /**
    * Whether an error comes from where errors about a message to `peer` may
    * come from: the peer's bare JID, or its server, or ours (RFC 6120

@@ -12,7 +12,7 @@ import { DeliveryTracker, type InFlight } from "./in-flight.ts";
 import { randomId } from "./ids.ts";
 import { PresenceTracker } from "./presence.ts";
 import { NS_DISCO_INFO, ownDiscoInfo, PeerFeatures } from "./caps.ts";
-import { localCapsCache } from "./caps-cache.ts";
+import { capsCacheOption } from "./caps-cache.ts";
 import { receiptFor, receivedId, owesReceipt } from "./receipts.ts";
 import type { AnyListener, LateBounce, StreamManagementLike, XmppClientLike, XmppRelayOptions, XmppSendOutcome } from "./types.ts";
 
@@ -97,7 +97,7 @@ export class XmppRelay implements Relay {
     this.discoTimeoutMs = option.duration("discoTimeoutMs", options.discoTimeoutMs, 3000);
     this.features = new PeerFeatures(
       (to, node) => this.request(xml("iq", { type: "get", to, id: randomId() }, xml("query", { xmlns: NS_DISCO_INFO, ...(node && { node }) })), this.discoTimeoutMs),
-      options.capsCache === undefined ? localCapsCache() : options.capsCache,
+      capsCacheOption(options.capsCache),
     );
     this.graceMs = option.duration("graceMs", options.graceMs, 250);
     this.delivery = new DeliveryTracker({
