@@ -20,6 +20,9 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function launchPlainChromium(executablePath, args) {
   const profile = mkdtempSync(join(tmpdir(), "offline-edge-plain-chromium-"));
   const proc = spawn(executablePath, [...args, `--user-data-dir=${profile}`, "--remote-debugging-port=0", "about:blank"], { stdio: "ignore" });
+  // A bench that dies before close() must not leave this Chromium running (and loading the next bench's machine).
+  const killOnExit = () => proc.kill();
+  process.on("exit", killOnExit);
   const portFile = join(profile, "DevToolsActivePort");
   // Chromium writes "<port>\n<browser path>" once it listens (polled: there is no event for it).
   for (let waited = 0; !existsSync(portFile) || !readFileSync(portFile, "utf8").includes("\n"); waited += 20) {
@@ -94,6 +97,7 @@ export async function launchPlainChromium(executablePath, args) {
       return { newPage: () => newPage(browserContextId), close: () => send("Target.disposeBrowserContext", { browserContextId }) };
     },
     async close() {
+      process.off("exit", killOnExit);
       socket.close();
       proc.kill();
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
