@@ -12,11 +12,10 @@
 // The baseline's messages ask for receipts as alice's do, so a bob who answers
 // them does the same work against mod_offline as against us.
 // Run: node bench/drain-xmpp.mjs [rounds]   (N=1000 and N=5000 by default; env N=1000 for one size)
-import { readFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
-import { fmt, machineCpuMs, median, openHarness, startBench } from "./lib.mjs";
+import { cpuMs, fmt, machineCpuMs, median, openHarness, startBench } from "./lib.mjs";
 import { smSettled, subscribed } from "./xmpp.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 2);
@@ -25,12 +24,6 @@ const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined; // alic
 const KINDS = (process.env.KINDS ?? "browser,receipts,plain").split(",");
 const unlimited = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
 const ping = () => xml("iq", { type: "get" }, xml("ping", { xmlns: "urn:xmpp:ping" }));
-
-/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
-}
 
 async function server(offline) {
   const s = await startProsody({ offline, users: [["alice", "secret"], ["bob", "secret"]] });

@@ -166,19 +166,24 @@ export function machineCpuMs() {
   return (user + nice + system + irq + softirq + steal) * 10;
 }
 
+/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
+}
+
 /** CPU ms used so far by each kind of process on the machine (Chromium's by --type and sub-type; `names`: pid -> name), from /proc. */
 export function cpuByProcess(names = {}) {
   const byKind = new Map();
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
       // Chromium rewrites its argv into one string: read the flags out of it.
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
       const name = /chrom/.test(cmd) ? "chromium" : cmd.split(" ")[0].split("/").pop();
       const type = name === "chromium" ? (/--type=(\S+)/.exec(cmd)?.[1] ?? "browser") : undefined;
       const sub = /--utility-sub-type=(\S+)/.exec(cmd)?.[1];
       const kind = names[pid] ?? (pid === String(process.pid) ? "node (this bench)" : [name, type, sub].filter(Boolean).join(" "));
-      byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+      byKind.set(kind, (byKind.get(kind) ?? 0) + cpuMs(pid));
     } catch {
       // the process ended meanwhile
     }

@@ -101,7 +101,12 @@ export async function launchPlainChromium(executablePath, args) {
       socket.close();
       proc.kill();
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
-      rmSync(profile, { recursive: true, force: true });
+      // Its helper processes may still be writing there for a moment after the browser exits.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch {
+        // a leftover temporary profile is harmless
+      }
     },
   };
 }
