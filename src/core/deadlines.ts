@@ -23,8 +23,8 @@ class Slot<T> implements Deadline {
  * all of them, where a timer each would cost a `setTimeout` and a
  * `clearTimeout` per item (thousands in a burst of messages). `onDue` runs
  * for each item at or after its deadline, in the order added, unless it
- * was cancelled (`Deadline.cancel`). Reads the monotonic `performance.now()`, so a change of
- * the wall clock moves no deadline.
+ * was cancelled (`Deadline.cancel`). Reads the monotonic
+ * `performance.now()`, so a change of the wall clock moves no deadline.
  */
 export class Deadlines<T> {
   private slots: Array<Slot<T>> = [];

@@ -29,8 +29,8 @@ export function featuresOf(answer: Element | null): ReadonlySet<string> {
 }
 
 /**
- * What each of the peers' resources supports (XEP-0184 receipts, XEP-0333
- * markers), learned once per full JID when its available presence comes,
+ * What each of the peers' resources supports (for the relay: XEP-0184
+ * receipts), learned once per full JID when its available presence comes,
  * and again when its XEP-0115 caps `ver` changes. Answers are cached per
  * `ver` too, so resources running the same client are asked once. (Within
  * a session the caps hash is not verified: a peer that lies about its
