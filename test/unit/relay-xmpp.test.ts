@@ -538,8 +538,12 @@ describe("XmppRelay with a connection dropping mid-stream", () => {
     expect(outcomes.map((o) => [o.id, o.status, o.status === "delivered" && o.via])).toEqual(ids.map((id) => [id, "delivered", "ack"]));
     await allLate;
     await gone;
-    // When the hibernation ends, Prosody bounces the queue, then sends unavailable.
-    expect(order).toEqual([...ids.map((id) => `late ${id}`), "available false"]);
+    // When the hibernation ends, Prosody bounces the queue and sends unavailable.
+    // Its code does it in that order, but one CI run saw the presence first:
+    // the relay promises only that each late bounce is reported, in the
+    // order of the queue, whether or not the peer has already left.
+    expect(order.filter((e) => e.startsWith("late"))).toEqual(ids.map((id) => `late ${id}`));
+    expect(order.filter((e) => e.startsWith("available"))).toEqual(["available false"]);
     for (const b of late) {
       expect(b).toMatchObject({ peer: BOB, condition: "recipient-unavailable", peerOffline: true, deliveredVia: "ack" });
       expect(b.stanza.getChildText("body")).toBe(`body of ${b.id}`);
