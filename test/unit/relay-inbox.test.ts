@@ -3,6 +3,8 @@ import type { Element } from "@xmpp/xml";
 import { readMessage } from "../../src/core/stanza.ts";
 import { Inbox, InboxClosedError } from "../../src/messaging/receive/inbox.ts";
 import { MemorySeenIds, SeenIdsClosedError, openSeenIds, type SeenIds } from "../../src/messaging/receive/claims.ts";
+import { IdbClaimRecords } from "../../src/storage/claims/indexeddb.ts";
+import type { ClaimRecord } from "../../src/storage/claims/records.ts";
 import { FakeRelay, bodyOf } from "./relay-helpers.ts";
 
 const BOB = "bob@mesh.local";
@@ -260,6 +262,25 @@ describe("inbox", () => {
     }
     expect(await idb.claim("s", "id70")).toBe(false);
     expect(await idb.claim("s", "id1")).toBe(true); // evicted long ago
+  });
+
+  it("IndexedDB claim records: a trim keeps exactly the newest maxPerScope of the scope written, and no other scope's", async () => {
+    const records = new IdbClaimRecords(`seen-${crypto.randomUUID()}`, { maxPerScope: 5 });
+    const of = (scope: string, n: number): ClaimRecord[] => Array.from({ length: n }, (_, i) => ({ scope, id: `id${i}`, at: 1000 + i }));
+    const read = async (recs: ClaimRecord[]) => {
+      let found: Array<ClaimRecord | undefined> = [];
+      await records.transact([], recs.map((r) => [r.scope, r.id] as const), (f) => ((found = f), null));
+      return found.map((r) => r?.id ?? null);
+    };
+    try {
+      // A fresh store checks its bound at its first write to a scope.
+      await records.transact(of("other", 3), [], () => null);
+      await records.transact(of("s", 20), [], () => null);
+      expect(await read(of("s", 20))).toEqual([...Array<null>(15).fill(null), "id15", "id16", "id17", "id18", "id19"]);
+      expect(await read(of("other", 3))).toEqual(["id0", "id1", "id2"]);
+    } finally {
+      records.close();
+    }
   });
 
   it("falls back to memory without IndexedDB", () => {
