@@ -4,35 +4,12 @@
 // real ones).
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClaimEngine, HOLDER_LOCK, type ClaimEngineOptions, type HolderLocks } from "../../src/messaging/receive/claim-engine.ts";
+import { ClaimEngine, type ClaimEngineOptions, type HolderLocks } from "../../src/messaging/receive/claim-engine.ts";
 import { HandedJournal, type JournalStorage } from "../../src/messaging/receive/handed-journal.ts";
 import { SeenIdsClosedError } from "../../src/core/errors.ts";
 import { IdbClaimRecords } from "../../src/storage/claims/indexeddb.ts";
 import type { ClaimRecords } from "../../src/storage/claims/records.ts";
-
-/** Web Locks within one process: a held lock is listed until its callback settles or its tab is killed. */
-class ProcessLocks {
-  readonly held = new Set<string>();
-  async request(name: string, callback: () => Promise<unknown>): Promise<unknown> {
-    this.held.add(name);
-    try {
-      return await callback();
-    } finally {
-      this.held.delete(name);
-    }
-  }
-  async query(): Promise<{ held: Array<{ name: string }> }> {
-    return { held: [...this.held].map((name) => ({ name })) };
-  }
-  /** The holder ids of live seen-sets, oldest first. */
-  holders(): string[] {
-    return [...this.held].filter((n) => n.startsWith(HOLDER_LOCK)).map((n) => n.slice(HOLDER_LOCK.length));
-  }
-  /** A tab dies: the browser lets go of its locks. */
-  kill(holder: string): void {
-    this.held.delete(HOLDER_LOCK + holder);
-  }
-}
+import { ProcessLocks } from "./relay-helpers.ts";
 
 /** localStorage's shape over a Map. */
 class MapStorage implements JournalStorage {

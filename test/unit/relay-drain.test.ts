@@ -8,11 +8,14 @@ import { DrainEngine, type DrainEvent } from "../../src/messaging/drain/engine.t
 import { Inbox } from "../../src/messaging/receive/inbox.ts";
 import type { MeshRelay } from "../../src/relay/mesh/relay.ts";
 import { Outbox } from "../../src/messaging/send/outbox.ts";
-import { openSeenIds } from "../../src/messaging/receive/claims.ts";
-import { FakeRelay, bodyOf, channelName, chatTo, meshTab, storeApi, until, type TestStore } from "./relay-helpers.ts";
+import { IdbSeenIds } from "../../src/messaging/receive/claims.ts";
+import type { HolderLocks } from "../../src/messaging/receive/claim-engine.ts";
+import { FakeRelay, ProcessLocks, bodyOf, channelName, chatTo, meshTab, storeApi, until, type TestStore } from "./relay-helpers.ts";
 
 const UNLIMITED: Partial<OfflineStoreOptions> = { access: { max_user_offline_messages: [{ acl: "all", value: "infinity" }] } };
 const BOB = "bob@mesh.local";
+/** The browser's Web Locks, shared by every tab of these tests (one origin). */
+const locks = new ProcessLocks();
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -38,8 +41,9 @@ async function aliceTab(channel: string, backend: MemoryBackend, options: { batc
 /** Bob's tab: a mesh relay and an inbox whose seen-set (IndexedDB) lives in `db`; `got` is what his app saw. */
 function bobTab(channel: string, db: string, got: Element[], onMessage?: (el: Element, relay: MeshRelay) => void) {
   const relay = meshTab(channel, BOB);
-  // Each tab opens the seen-set anew, as a reloaded page would; `db` keeps tests apart.
-  const seen = openSeenIds({ name: `seen-${db}` });
+  // Each tab opens the seen-set anew, as a reloaded page would; `db` keeps tests apart. Web Locks
+  // as in a browser: a closed tab's claims not handed over are free at once, not after maxWaitMs.
+  const seen = new IdbSeenIds({ name: `seen-${db}`, locks: locks as unknown as HolderLocks, journal: null });
   const inbox = new Inbox({ relay, seen });
   inbox.subscribe((el) => {
     got.push(el);

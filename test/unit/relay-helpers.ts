@@ -9,6 +9,7 @@ import { OfflineStore, type OfflineStoreOptions } from "../../src/core/offline-s
 import { MemoryBackend } from "../../src/storage/memory.ts";
 import { Listeners } from "../../src/core/listeners.ts";
 import { MeshRelay, type MeshOptions } from "../../src/relay/mesh/relay.ts";
+import { HOLDER_LOCK } from "../../src/messaging/receive/claim-engine.ts";
 import type { PresenceChange, Relay, SendOutcome, SendProgress } from "../../src/relay/relay.ts";
 
 /** An OfflineStoreApi over an OfflineStore, as page mode does it; `kill()` makes every later call fail (a tab that died). */
@@ -134,4 +135,28 @@ export class FakeRelay implements Relay {
     return this.lateBounces.add(listener);
   }
   async close(): Promise<void> {}
+}
+
+/** Web Locks within one process: a held lock is listed until its callback settles or its tab is killed. */
+export class ProcessLocks {
+  readonly held = new Set<string>();
+  async request(name: string, callback: () => Promise<unknown>): Promise<unknown> {
+    this.held.add(name);
+    try {
+      return await callback();
+    } finally {
+      this.held.delete(name);
+    }
+  }
+  async query(): Promise<{ held: Array<{ name: string }> }> {
+    return { held: [...this.held].map((name) => ({ name })) };
+  }
+  /** The holder ids of live seen-sets, oldest first. */
+  holders(): string[] {
+    return [...this.held].filter((n) => n.startsWith(HOLDER_LOCK)).map((n) => n.slice(HOLDER_LOCK.length));
+  }
+  /** A tab dies: the browser lets go of its locks. */
+  kill(holder: string): void {
+    this.held.delete(HOLDER_LOCK + holder);
+  }
 }

@@ -3,6 +3,7 @@ import type { Element } from "@xmpp/xml";
 import { readMessage } from "../../src/core/stanza.ts";
 import type { MeshRelay } from "../../src/relay/mesh/relay.ts";
 import { MeshRoster } from "../../src/relay/mesh/roster.ts";
+import { MAX_FRAMES_PER_POST } from "../../src/relay/mesh/frame.ts";
 import type { PresenceChange } from "../../src/relay/relay.ts";
 import { bodyOf, channelName, chatTo, meshTab, until } from "./relay-helpers.ts";
 
@@ -256,5 +257,79 @@ describe("MeshRelay channel input", () => {
     ack("bob@mesh.local/b", ref, id);
     await until(() => outcome !== null);
     expect(outcome).toEqual({ status: "delivered" });
+  });
+
+  it("a post of several frames: each is judged on its own; an empty or over-long one is refused whole", async () => {
+    const ch = channelName();
+    const alice = tab(ch, "alice@mesh.local");
+    const got: string[] = [];
+    alice.onMessage((el) => void got.push(bodyOf(el)));
+    const evil = raw(ch);
+    const from = "mallory@mesh.local/x";
+    const message = (ref: string, body: string) => ({ v: 1, kind: "message", from, to: "alice@mesh.local", ref, stanza: chatTo("alice@mesh.local", body) });
+    evil.postMessage([message("r1", "one"), 42, { v: 1, kind: "what", from }, message("r2", "two")]);
+    evil.postMessage([]);
+    evil.postMessage(Array.from({ length: MAX_FRAMES_PER_POST + 1 }, (_, i) => message(`x${i}`, "too many")));
+    evil.postMessage(message("r3", "three"));
+    await until(() => got.length === 3);
+    expect(got).toEqual(["one", "two", "three"]);
+    expect(alice.stats.malformed).toBe(4);
+  });
+});
+
+describe("MeshRelay posts", () => {
+  /** Every post seen on the channel, as its list of frames, and whether it was an array. */
+  function spy(ch: string): Array<{ array: boolean; frames: Array<{ kind: string; from: string; ref?: string; available?: boolean }> }> {
+    const posts: ReturnType<typeof spy> = [];
+    raw(ch).onmessage = (e: MessageEvent) => posts.push({ array: Array.isArray(e.data), frames: Array.isArray(e.data) ? e.data : [e.data] });
+    return posts;
+  }
+  const withKind = (posts: ReturnType<typeof spy>, kind: string) => posts.filter((p) => p.frames.some((f) => f.kind === kind));
+
+  it("the frames of one task leave in one post: a burst of sends, and the acks of what was taken together", async () => {
+    const ch = channelName();
+    const alice = tab(ch, "alice@mesh.local");
+    const bob = tab(ch, "bob@mesh.local");
+    const got: string[] = [];
+    bob.onMessage((el) => void got.push(bodyOf(el)));
+    await until(() => alice.isAvailable("bob@mesh.local"));
+    const posts = spy(ch);
+    const bodies = Array.from({ length: 20 }, (_, i) => `b${i}`);
+    const outcomes = await Promise.all(bodies.map((b) => alice.send(msg("bob@mesh.local", b))));
+    expect(outcomes).toEqual(bodies.map(() => ({ status: "delivered" })));
+    expect(got).toEqual(bodies);
+    const sends = withKind(posts, "message");
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.frames).toHaveLength(20);
+    const acks = withKind(posts, "ack");
+    expect(acks).toHaveLength(1);
+    expect(acks[0]!.frames.map((f) => f.ref)).toEqual(sends[0]!.frames.map((f) => f.ref));
+  });
+
+  it("while a 0.1.0 tab (presence without `batches`) is on the mesh, every frame goes in a post of its own", async () => {
+    const ch = channelName();
+    const alice = tab(ch, "alice@mesh.local");
+    const old = raw(ch);
+    const oldTab = "carol@mesh.local/old";
+    const frames: Array<{ kind: string; ref: string; stanza: string; to: string }> = [];
+    let arrays = 0;
+    old.onmessage = (e: MessageEvent) => (Array.isArray(e.data) ? arrays++ : e.data.kind === "message" && frames.push(e.data));
+    old.postMessage({ v: 1, kind: "presence", from: oldTab, available: true, interval: 1000 });
+    await until(() => alice.isAvailable("carol@mesh.local"));
+    const sending = ["c1", "c2", "c3"].map((b) => alice.send(msg("carol@mesh.local", b)));
+    await until(() => frames.length === 3);
+    expect(arrays).toBe(0);
+    for (const f of frames) old.postMessage({ v: 1, kind: "ack", from: oldTab, to: alice.address, ref: f.ref, id: readMessage(f.stanza).attrs.id });
+    expect(await Promise.all(sending)).toEqual([{ status: "delivered" }, { status: "delivered" }, { status: "delivered" }]);
+
+    // Once it leaves, posts carry several frames again.
+    const posts = spy(ch);
+    old.postMessage({ v: 1, kind: "presence", from: oldTab, available: false, interval: 1000 });
+    await until(() => !alice.isAvailable("carol@mesh.local"));
+    const bob = tab(ch, "bob@mesh.local");
+    bob.onMessage(() => undefined);
+    await until(() => alice.isAvailable("bob@mesh.local"));
+    await Promise.all(["b1", "b2"].map((b) => alice.send(msg("bob@mesh.local", b))));
+    expect(withKind(posts, "message").map((p) => [p.array, p.frames.length])).toEqual([[true, 2]]);
   });
 });

@@ -15,6 +15,12 @@ export interface PresenceFrame {
   available: boolean;
   /** The sender's heartbeat interval in ms: it counts as gone after a few missed beats. */
   interval: number;
+  /**
+   * The tab reads posts that carry several frames (an array, see
+   * {@link framesOf}). Absent from tabs of 0.1.0, which read one frame per
+   * post; while such a tab is on the mesh, nobody batches.
+   */
+  batches?: true;
 }
 
 /** A message stanza for one bare JID (every tab of it) or one full JID. */
@@ -42,6 +48,24 @@ export interface AckFrame {
 
 /** Everything that travels on the mesh channel. */
 export type MeshFrame = PresenceFrame | MessageFrame | AckFrame;
+
+/**
+ * Most frames one post may carry. A drain's window (200) with as many acks
+ * fits; a longer array is refused whole.
+ */
+export const MAX_FRAMES_PER_POST = 1000;
+
+/**
+ * The frames one post carries, in order: a post is one frame, or (from
+ * tabs that announce `batches`) an array of them, which costs the channel
+ * one post instead of one per frame (bench/chromium-costs.mjs). Null for an empty
+ * array or one longer than {@link MAX_FRAMES_PER_POST}. Each entry is still
+ * unchecked: read it with {@link readFrame}.
+ */
+export function framesOf(post: unknown): readonly unknown[] | null {
+  if (!Array.isArray(post)) return [post];
+  return post.length > 0 && post.length <= MAX_FRAMES_PER_POST ? post : null;
+}
 
 /** The id a delivery ack carries: the stanza's XEP-0359 origin-id, else its `id`, else the frame ref. */
 export function stanzaId(el: Element, ref: string): string {
@@ -83,7 +107,7 @@ export function readFrame(data: unknown, maxStanzaChars: number): MeshFrame | nu
       const { available, interval } = data;
       if (typeof available !== "boolean" || typeof interval !== "number") return null;
       if (!(interval >= MIN_INTERVAL && interval <= MAX_INTERVAL)) return null;
-      return { v: MESH_VERSION, kind: "presence", from, available, interval };
+      return { v: MESH_VERSION, kind: "presence", from, available, interval, ...(data.batches === true && { batches: true }) };
     }
     case "message": {
       const { to, ref, stanza } = data;

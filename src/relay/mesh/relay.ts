@@ -4,7 +4,7 @@ import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { randomId } from "../../core/id.ts";
-import { MESH_VERSION, MAX_INTERVAL, MIN_INTERVAL, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
+import { MESH_VERSION, MAX_FRAMES_PER_POST, MAX_INTERVAL, MIN_INTERVAL, framesOf, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
 import { MeshRoster, type RosterChange } from "./roster.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 
@@ -57,7 +57,10 @@ const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailabl
  * an unavailable peer bounces at once (the mesh "reports it offline"); one
  * to an available peer goes to every tab of it and is delivered when the
  * first tab acks it. Everything read from the channel is validated; bad
- * frames are counted in `stats.malformed` and otherwise ignored.
+ * frames are counted in `stats.malformed` and otherwise ignored. The
+ * frames of one task leave in one post (a drain's window, the acks of a
+ * claimed batch), unless a tab of 0.1.0, which reads one frame per post, is
+ * on the mesh (see `framesOf` in frame.ts).
  *
  * The page wiring is the caller's: call `close()` on `pagehide` so that
  * peers see us leave at once rather than after the missed beats.
@@ -76,6 +79,8 @@ export class MeshRelay implements Relay {
   private readonly presence = new Listeners<PresenceChange>();
   private readonly messages = new Listeners<Element, unknown>();
   private readonly beat: ReturnType<typeof setInterval>;
+  /** Frames of this task, posted together at its end (see {@link post}). */
+  private outgoing: MeshFrame[] = [];
   private closed = false;
 
   constructor(options: MeshOptions) {
@@ -87,7 +92,7 @@ export class MeshRelay implements Relay {
     this.ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
     this.maxBytes = option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
     this.channel = new BroadcastChannel(options.channel ?? MESH_CHANNEL);
-    this.channel.onmessage = (e: MessageEvent) => this.receive(e.data);
+    this.channel.onmessage = (e: MessageEvent) => this.receivePost(e.data);
     this.channel.onmessageerror = () => this.stats.malformed++;
     this.announce(true);
     this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
@@ -150,6 +155,7 @@ export class MeshRelay implements Relay {
   async close(): Promise<void> {
     if (this.closed) return;
     this.announce(false);
+    this.flush();
     this.closed = true;
     clearInterval(this.beat);
     for (const ref of [...this.pending.keys()]) this.settle(ref, { status: "unknown", reason: "closed" });
@@ -159,7 +165,7 @@ export class MeshRelay implements Relay {
   }
 
   private announce(available: boolean): void {
-    this.post({ v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs });
+    this.post({ v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs, batches: true });
   }
 
   private heartbeat(): void {
@@ -167,10 +173,27 @@ export class MeshRelay implements Relay {
     for (const change of this.roster.sweep(Date.now())) this.left(change);
   }
 
+  /**
+   * Queues a frame; the frames of one task leave in one post at its end
+   * (a drain's window and the acks of a claimed batch each become one post,
+   * not one per message). Order is kept: the channel delivers one sender's
+   * posts in order, and a post's frames are read in order.
+   */
   private post(frame: MeshFrame): void {
     if (this.closed) return;
+    const queued = this.outgoing.push(frame);
+    if (queued === 1) queueMicrotask(() => this.flush());
+    else if (queued >= MAX_FRAMES_PER_POST) this.flush();
+  }
+
+  private flush(): void {
+    const frames = this.outgoing;
+    if (frames.length === 0 || this.closed) return;
+    this.outgoing = [];
     try {
-      this.channel.postMessage(frame);
+      if (frames.length === 1) this.channel.postMessage(frames[0]);
+      else if (this.roster.readsBatches()) this.channel.postMessage(frames);
+      else for (const f of frames) this.channel.postMessage(f); // a 0.1.0 tab is on the mesh
     } catch {
       // A closed or broken channel: our peers will see our beats stop.
     }
@@ -184,7 +207,14 @@ export class MeshRelay implements Relay {
     p.resolve(outcome);
   }
 
-  /** The channel's message handler: validates, dispatches, never throws. */
+  /** The channel's message handler: one frame or an array of them (see {@link framesOf}). */
+  private receivePost(data: unknown): void {
+    const frames = framesOf(data);
+    if (!frames) this.stats.malformed++;
+    else for (const f of frames) this.receive(f);
+  }
+
+  /** Validates one frame, dispatches it, never throws. */
   private receive(data: unknown): void {
     if (this.closed) return;
     try {
@@ -209,7 +239,7 @@ export class MeshRelay implements Relay {
       if (change) this.left(change);
       return;
     }
-    const change = this.roster.see(from, frame.interval, Date.now());
+    const change = this.roster.see(from, frame.interval, Date.now(), frame.batches);
     if (!change) return;
     // A newcomer learns of us now rather than at our next beat.
     this.announce(true);

@@ -15,11 +15,15 @@ export interface RosterChange {
  */
 export class MeshRoster {
   private readonly tabs = new Map<string, Map<string, number>>();
+  /** Tabs that read one frame per post (0.1.0: their presence has no `batches`). */
+  private readonly singles = new Set<string>();
 
   constructor(private readonly missedBeats: number) {}
 
   /** A presence (or any sign of life) from a tab; null when the tab was already known. */
-  see(full: string, interval: number, now: number): RosterChange | null {
+  see(full: string, interval: number, now: number, batches = false): RosterChange | null {
+    if (batches) this.singles.delete(full);
+    else this.singles.add(full);
     const bare = bareJid(full);
     let tabs = this.tabs.get(bare);
     const bareChanged = !tabs;
@@ -33,6 +37,7 @@ export class MeshRoster {
   leave(full: string): RosterChange | null {
     const bare = bareJid(full);
     const tabs = this.tabs.get(bare);
+    this.singles.delete(full);
     if (!tabs?.delete(full)) return null;
     if (tabs.size === 0) this.tabs.delete(bare);
     return { full, bare, bareChanged: tabs.size === 0 };
@@ -43,6 +48,11 @@ export class MeshRoster {
     const gone: string[] = [];
     for (const tabs of this.tabs.values()) for (const [full, due] of tabs) if (due < now) gone.push(full);
     return gone.map((f) => this.leave(f)).filter((c): c is RosterChange => c !== null);
+  }
+
+  /** Whether every tab on the mesh reads posts of several frames. */
+  readsBatches(): boolean {
+    return this.singles.size === 0;
   }
 
   isAvailable(bare: string): boolean {
