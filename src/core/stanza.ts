@@ -27,10 +27,19 @@ export function parseElement(text: string): Element {
  * past the cap; those are refused here rather than stored.
  */
 export function serialise(el: Element): string {
+  return readBack(el).text;
+}
+
+/** An element's serialised form and what a parser reads from it (see {@link serialise}). */
+function readBack(el: Element): { text: string; read: Element } {
   if (depthOf(el) > MAX_STANZA_DEPTH) throw new MalformedStanzaError(`Malformed XML: elements nest deeper than ${MAX_STANZA_DEPTH} levels.`);
   const text = el.toString();
-  readXml(text);
-  return text;
+  return { text, read: readXml(text) };
+}
+
+/** UTF-8 length of `text`, or a bound below `cap` (3 bytes a UTF-16 unit at most) without encoding it. */
+function byteSize(text: string, cap: number): number {
+  return text.length > cap / 3 ? encoder.encode(text).length : text.length;
 }
 
 /**
@@ -40,15 +49,15 @@ export function serialise(el: Element): string {
 export function readMessage(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BYTES): Element {
   let el: Element;
   if (typeof input === "string") {
-    const size = input.length > maxBytes / 3 ? encoder.encode(input).length : input.length;
+    const size = byteSize(input, maxBytes);
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
     el = parseElement(input);
   } else if (input instanceof Element) {
     // Our own reading of the caller's tree: what we keep is what a parser reads from it.
-    const text = serialise(input);
-    const size = encoder.encode(text).length;
+    const { text, read } = readBack(input);
+    const size = byteSize(text, maxBytes);
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
-    el = readXml(text);
+    el = read;
   } else {
     throw new MalformedStanzaError("A stanza must be an XML string or an @xmpp/xml element.");
   }

@@ -4,6 +4,7 @@ import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { randomId } from "../../core/id.ts";
+import { Deadlines, type Deadline } from "../../core/deadlines.ts";
 import { MESH_VERSION, MAX_FRAMES_PER_POST, MAX_INTERVAL, MIN_INTERVAL, framesOf, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
 import { MeshRoster, type RosterChange } from "./roster.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
@@ -45,7 +46,7 @@ interface Pending {
   target: string;
   id: string;
   resolve: (o: SendOutcome) => void;
-  timer: ReturnType<typeof setTimeout>;
+  deadline: Deadline;
 }
 
 const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable", type: "cancel", permanent: false };
@@ -73,7 +74,8 @@ export class MeshRelay implements Relay {
   private readonly channel: BroadcastChannel;
   private readonly roster: MeshRoster;
   private readonly heartbeatMs: number;
-  private readonly ackTimeoutMs: number;
+  /** Sends waiting for their ack, by ref: one timer for all (every wait is `ackTimeoutMs`). */
+  private readonly ackWaits: Deadlines<string>;
   private readonly maxBytes: number;
   private readonly pending = new Map<string, Pending>();
   private readonly presence = new Listeners<PresenceChange>();
@@ -89,7 +91,8 @@ export class MeshRelay implements Relay {
     this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId(8))}`).toString();
     this.heartbeatMs = option.numberIn("heartbeatMs", options.heartbeatMs, 1000, MIN_INTERVAL, MAX_INTERVAL);
     this.roster = new MeshRoster(option.positiveInteger("missedBeats", options.missedBeats, 3));
-    this.ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    const ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    this.ackWaits = new Deadlines(ackTimeoutMs, (ref) => this.settle(ref, { status: "unknown", reason: "timeout" }));
     this.maxBytes = option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
     this.channel = new BroadcastChannel(options.channel ?? MESH_CHANNEL);
     this.channel.onmessage = (e: MessageEvent) => this.receivePost(e.data);
@@ -144,8 +147,7 @@ export class MeshRelay implements Relay {
     const target = full !== peer && this.roster.hasTab(full) ? full : peer;
     const ref = randomId();
     const outcome = new Promise<SendOutcome>((resolve) => {
-      const timer = setTimeout(() => this.settle(ref, { status: "unknown", reason: "timeout" }), this.ackTimeoutMs);
-      this.pending.set(ref, { peer, target, id: stanzaId(el, ref), resolve, timer });
+      this.pending.set(ref, { peer, target, id: stanzaId(el, ref), resolve, deadline: this.ackWaits.add(ref) });
     });
     this.post({ v: MESH_VERSION, kind: "message", from: this.address, to: target, ref, stanza: el.toString() });
     return outcome;
@@ -159,6 +161,7 @@ export class MeshRelay implements Relay {
     this.closed = true;
     clearInterval(this.beat);
     for (const ref of [...this.pending.keys()]) this.settle(ref, { status: "unknown", reason: "closed" });
+    this.ackWaits.clear();
     this.channel.close();
     this.presence.clear();
     this.messages.clear();
@@ -203,7 +206,7 @@ export class MeshRelay implements Relay {
     const p = this.pending.get(ref);
     if (!p) return;
     this.pending.delete(ref);
-    clearTimeout(p.timer);
+    p.deadline.cancel();
     p.resolve(outcome);
   }
 
