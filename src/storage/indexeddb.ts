@@ -1,4 +1,5 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from "idb";
+import { getEach } from "./requests.ts";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
@@ -58,24 +59,6 @@ interface Pass {
   metrics: MetricsSnapshot | undefined;
 }
 const NORMAL = (): Pass => ({ free: false, recount: new Set(), metrics: undefined });
-
-/** The records at `keys`, in order (undefined where none), by plain requests under one promise. */
-function getEach<T>(store: IDBObjectStore, keys: IDBValidKey[]): Promise<Array<T | undefined>> {
-  const out = new Array<T | undefined>(keys.length);
-  let left = keys.length;
-  return new Promise((resolve, reject) => {
-    if (left === 0) resolve(out);
-    keys.forEach((k, i) => {
-      const req = store.get(k);
-      req.onsuccess = () => {
-        out[i] = req.result as T | undefined;
-        if (--left === 0) resolve(out);
-      };
-      req.onerror = () => reject(req.error);
-    });
-  });
-}
-
 
 function queueRange(owner: string, after?: RecordKey): IDBKeyRange {
   const upper = [owner, Infinity, Infinity];

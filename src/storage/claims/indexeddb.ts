@@ -1,5 +1,6 @@
 import { option } from "../../core/options.ts";
 import { DEFAULT_MAX_PER_SCOPE, type ClaimKey, type ClaimRecord, type ClaimRecords, type ClaimWrites } from "./records.ts";
+import { committed, getEach, result } from "../requests.ts";
 
 // Plain IndexedDB, not idb: this store needs five calls, and idb would be
 // the largest piece of the mesh + messenger bundle (BENCHMARKS.md, size
@@ -16,24 +17,6 @@ const MIGRATIONS: Array<(db: IDBDatabase) => void> = [
 
 /** Writes into a scope between two checks of its size: eviction is amortised, the bound is max plus this. */
 const TRIM_EVERY = 64;
-
-/** A request's result. Awaiting it inside a transaction keeps the transaction active (the continuation runs in the success event's microtasks). */
-function result<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-/** Resolves when the transaction commits; rejects when it aborts. */
-function committed(tx: IDBTransaction): Promise<void> {
-  const done = new Promise<void>((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException("The claims transaction was aborted.", "AbortError"));
-  });
-  done.catch(() => undefined); // awaited by transact(); a throw before that must not leave it unhandled
-  return done;
-}
 
 /**
  * Claim records in their own small IndexedDB database: they survive a
@@ -74,7 +57,7 @@ export class IdbClaimRecords implements ClaimRecords {
     const done = committed(tx);
     const seen = tx.objectStore("seen");
     for (const r of before) seen.put(r);
-    const found = await Promise.all(keys.map((k) => result<ClaimRecord | undefined>(seen.get([k[0], k[1]]))));
+    const found = await getEach<ClaimRecord>(seen, keys.map((k) => [k[0], k[1]]));
     const writes = decide(found);
     for (const k of writes?.delete ?? []) seen.delete([k[0], k[1]]);
     for (const r of writes?.put ?? []) seen.put(r);
