@@ -40,7 +40,7 @@ function origin() {
   const locks = new ProcessLocks();
   const storage = new MapStorage();
   const tab = (extra: Partial<ClaimEngineOptions> = {}) => {
-    const records = new CountedRecords(new IdbClaimRecords(name, { maxPerScope: 100 }));
+    const records = new CountedRecords(new IdbClaimRecords(name, { maxPerScope: 1000 }));
     const seen = new ClaimEngine({ records, locks: locks as unknown as HolderLocks, journal: storage, ...extra });
     open.push(seen);
     return { seen, records, holder: seen.holder };

@@ -39,7 +39,7 @@ async function aliceTab(channel: string, backend: MemoryBackend, options: { batc
 }
 
 /** Bob's tab: a mesh relay and an inbox whose seen-set (IndexedDB) lives in `db`; `got` is what his app saw. */
-function bobTab(channel: string, db: string, got: Element[], onMessage?: (el: Element, relay: MeshRelay) => void) {
+function bobTab(channel: string, db: string, got: Element[], onMessage?: (el: Element, tab: { relay: MeshRelay; inbox: Inbox }) => void) {
   const relay = meshTab(channel, BOB);
   // Each tab opens the seen-set anew, as a reloaded page would; `db` keeps tests apart. Web Locks
   // as in a browser: a closed tab's claims not handed over are free at once, not after maxWaitMs.
@@ -47,7 +47,7 @@ function bobTab(channel: string, db: string, got: Element[], onMessage?: (el: El
   const inbox = new Inbox({ relay, seen });
   inbox.subscribe((el) => {
     got.push(el);
-    onMessage?.(el, relay);
+    onMessage?.(el, { relay, inbox });
   });
   cleanup.push(
     () => seen.close(),
@@ -106,8 +106,11 @@ describe("drain over the mesh", () => {
     const alice = await aliceTab(ch, new MemoryBackend());
     const sent = await queueFor(alice.store, BOB, 500);
     const got: Element[] = [];
-    const first = bobTab(ch, "d3", got, (_el, relay) => {
-      if (got.length === 200) void relay.close(); // bob's tab goes away mid-drain
+    const first = bobTab(ch, "d3", got, (_el, tab) => {
+      if (got.length !== 200) return;
+      // Bob's tab goes away mid-drain, as on pagehide: its inbox hands nothing more over, its relay leaves.
+      tab.inbox.close();
+      void tab.relay.close();
     });
     await until(() => got.length === 200 && !alice.relay.isAvailable(BOB), 5000);
     await until(() => !alice.drain.isDraining(BOB));

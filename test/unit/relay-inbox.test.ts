@@ -264,7 +264,7 @@ describe("inbox", () => {
     expect(await idb.claim("s", "id1")).toBe(true); // evicted long ago
   });
 
-  it("IndexedDB claim records: a trim keeps exactly the newest maxPerScope of the scope written, and no other scope's", async () => {
+  it("IndexedDB claim records: a trim keeps exactly the newest maxPerScope claims of the scope written, and no other scope's", async () => {
     const records = new IdbClaimRecords(`seen-${crypto.randomUUID()}`, { maxPerScope: 5 });
     const of = (scope: string, n: number): ClaimRecord[] => Array.from({ length: n }, (_, i) => ({ scope, id: `id${i}`, at: 1000 + i }));
     const read = async (recs: ClaimRecord[]) => {
@@ -273,14 +273,59 @@ describe("inbox", () => {
       return found.map((r) => r?.id ?? null);
     };
     try {
-      // A fresh store checks its bound at its first write to a scope.
-      await records.transact(of("other", 3), [], () => null);
-      await records.transact(of("s", 20), [], () => null);
-      expect(await read(of("s", 20))).toEqual([...Array<null>(15).fill(null), "id15", "id16", "id17", "id18", "id19"]);
+      // Claims, as the engine writes them (what `decide` returns); a fresh store checks its bound at its first write to a scope.
+      const claim = (recs: ClaimRecord[]) => records.transact([], [], () => ({ put: recs, delete: [] }));
+      await claim(of("other", 3));
+      // Three transactions: the bound is checked at the first (2 ids, under it), then past 64 more ids (at the third).
+      const s = of("s", 75);
+      for (const part of [s.slice(0, 2), s.slice(2, 5), s.slice(5)]) await claim(part);
+      expect(await read(s)).toEqual([...Array<null>(70).fill(null), "id70", "id71", "id72", "id73", "id74"]);
+      // The rest of a partly forgotten transaction goes first at the next trim.
+      const more = Array.from({ length: 70 }, (_, i) => ({ scope: "s", id: `id${75 + i}`, at: 2000 + i }));
+      await claim(more);
+      expect((await read([...s, ...more])).filter((id) => id !== null)).toEqual(["id140", "id141", "id142", "id143", "id144"]);
       expect(await read(of("other", 3))).toEqual(["id0", "id1", "id2"]);
     } finally {
       records.close();
     }
+  });
+
+  it("IndexedDB claim records of schema v1 (one record an id) move into the log of v2, and are forgotten oldest first by their age", async () => {
+    const name = `seen-${crypto.randomUUID()}`;
+    const v1 = [
+      { scope: "s", id: "a", at: 3 },
+      { scope: "s", id: "b", at: 1, holder: "h1" },
+      { scope: "s", id: "c", at: 2 },
+      { scope: "t", id: "z", at: 0 },
+    ];
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open(name, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("seen", { keyPath: ["scope", "id"] }).createIndex("byAge", ["scope", "at"]);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction("seen", "readwrite");
+        for (const r of v1) tx.objectStore("seen").put(r);
+        tx.oncomplete = () => (open.result.close(), resolve());
+      };
+    });
+    const records = new IdbClaimRecords(name, { maxPerScope: 2 });
+    try {
+      let found: Array<ClaimRecord | undefined> = [];
+      // Read with the bound of 2: the oldest by age (b) is forgotten; a claim of d then forgets c.
+      await records.transact([], [["s", "a"], ["s", "b"], ["s", "c"], ["t", "z"]], (f) => ((found = f), { put: [{ scope: "s", id: "d", at: 4 }], delete: [] }));
+      expect(found).toEqual([v1[0], undefined, v1[2], v1[3]]);
+      await records.transact([], [["s", "a"], ["s", "b"], ["s", "c"], ["s", "d"], ["t", "z"]], (f) => ((found = f), null));
+      expect(found.map((r) => r?.id ?? null)).toEqual(["a", null, null, "d", "z"]);
+    } finally {
+      records.close();
+    }
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    expect([db.version, [...db.objectStoreNames]]).toEqual([2, ["log"]]);
+    db.close();
   });
 
   it("falls back to memory without IndexedDB", () => {

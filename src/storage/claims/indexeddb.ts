@@ -1,43 +1,81 @@
 import { option } from "../../core/options.ts";
 import { DEFAULT_MAX_PER_SCOPE, type ClaimKey, type ClaimRecord, type ClaimRecords, type ClaimWrites } from "./records.ts";
-import { committed, getEach, result } from "../requests.ts";
+import { MemoryClaimRecords } from "./memory.ts";
+import { committed, result } from "../requests.ts";
 
-// Plain IndexedDB, not idb: this store needs five calls, and idb would be
+// Plain IndexedDB, not idb: this store needs a few calls, and idb would be
 // the largest piece of the mesh + messenger bundle (BENCHMARKS.md, size
 // budgets). The offline store itself (../indexeddb.ts) keeps idb.
+
+/**
+ * One entry of the `log` store: the writes of one transaction, in order,
+ * or a snapshot of every record (each scope oldest first) that stands for
+ * all entries before it. `n` is the store's key, given in commit order.
+ */
+type LogEntry = { n?: number; writes: ClaimWrites[] } | { n?: number; snapshot: ClaimRecord[] };
 
 /**
  * Migrations, one per schema version, applied in order (the convention of
  * src/storage/schema.ts). Append only: never edit a released one.
  */
-const MIGRATIONS: Array<(db: IDBDatabase) => void> = [
+const MIGRATIONS: Array<(db: IDBDatabase, tx: IDBTransaction) => void> = [
   // v1: records keyed by [scope, id], indexed by age within a scope.
   (db) => void db.createObjectStore("seen", { keyPath: ["scope", "id"] }).createIndex("byAge", ["scope", "at"]),
+  // v2: a log of writes instead (see IdbClaimRecords). v1's records become
+  // its first entry, a snapshot, oldest first; then `seen` goes.
+  (db, tx) => {
+    const log = db.createObjectStore("log", { keyPath: "n", autoIncrement: true });
+    const all = tx.objectStore("seen").index("byAge").getAll();
+    all.onsuccess = () => {
+      log.add({ snapshot: all.result as ClaimRecord[] } satisfies LogEntry);
+      db.deleteObjectStore("seen");
+    };
+  },
 ];
 
-/** Writes into a scope between two checks of its size: eviction is amortised, the bound is max plus this. */
-const TRIM_EVERY = 64;
+/** A log shorter than this is never compacted: a snapshot costs the whole state. */
+const MIN_COMPACT = 1024;
 
 /**
- * Claim records in their own small IndexedDB database: they survive a
- * reload and every tab of the origin shares them. One transaction per
- * {@link transact} call, whatever the batch (group commit): the reads go
- * out together, the writes follow without waiting on each other.
+ * Claim records kept as a log of writes in their own small IndexedDB
+ * database: they survive a reload, and every tab of the origin shares them.
+ *
+ * Each engine mirrors the records in memory (a {@link MemoryClaimRecords},
+ * the same rules). One transaction per {@link transact} call, whatever the
+ * batch (group commit): it reads the entries other tabs appended since the
+ * last one (one range read), decides against the mirror, and appends its
+ * own writes as one entry. A batch of any size costs a few requests, not
+ * three per message, and the transaction (readwrite on the one `log`
+ * store) keeps two tabs from both taking an id. When the log holds more
+ * records than the state, a snapshot replaces it.
+ *
+ * Checklist (what keeps the mirror equal to the log):
+ * - every write goes into the log in the transaction that decided it;
+ * - an entry is applied once: `lastN` is the newest entry applied, and
+ *   this engine's own entry sets it when it is added;
+ * - a transaction that fails may have changed the mirror without the log:
+ *   the mirror is dropped and rebuilt from the log by the next one;
+ * - a snapshot is written from a mirror that has every entry before it.
  */
 export class IdbClaimRecords implements ClaimRecords {
   private db: Promise<IDBDatabase> | null = null;
-  private readonly sinceTrim = new Map<string, number>();
   private readonly max: number;
+  private mirror: MemoryClaimRecords;
+  /** Newest log entry in the mirror (0: none yet). */
+  private lastN = 0;
+  /** Records in the log's entries after its latest snapshot. */
+  private logged = 0;
 
   constructor(private readonly name: string, options: { maxPerScope?: number } = {}) {
     this.max = option.positiveInteger("maxPerScope", options.maxPerScope, DEFAULT_MAX_PER_SCOPE);
+    this.mirror = new MemoryClaimRecords({ maxPerScope: this.max });
   }
 
   private open(): Promise<IDBDatabase> {
     this.db ??= new Promise((resolve, reject) => {
       const request = indexedDB.open(this.name, MIGRATIONS.length);
       request.onupgradeneeded = (e) => {
-        for (let v = e.oldVersion; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(request.result);
+        for (let v = e.oldVersion; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(request.result, request.transaction!);
       };
       request.onsuccess = () => {
         const db = request.result;
@@ -53,41 +91,66 @@ export class IdbClaimRecords implements ClaimRecords {
 
   async transact(before: ClaimRecord[], keys: readonly ClaimKey[], decide: (found: Array<ClaimRecord | undefined>) => ClaimWrites | null): Promise<void> {
     // Relaxed: only an OS crash can lose a claim, and then the cost is one message shown twice.
-    const tx = (await this.open()).transaction("seen", "readwrite", { durability: "relaxed" });
+    const tx = (await this.open()).transaction("log", "readwrite", { durability: "relaxed" });
     const done = committed(tx);
-    const seen = tx.objectStore("seen");
-    for (const r of before) seen.put(r);
-    const found = await getEach<ClaimRecord>(seen, keys.map((k) => [k[0], k[1]]));
-    const writes = decide(found);
-    for (const k of writes?.delete ?? []) seen.delete([k[0], k[1]]);
-    for (const r of writes?.put ?? []) seen.put(r);
-    await this.trimScopes(seen, [...before, ...(writes?.put ?? [])]);
-    await done;
-  }
-
-  /** Trims each scope written to, now and then. */
-  private async trimScopes(seen: IDBObjectStore, written: ClaimRecord[]): Promise<void> {
-    const perScope = new Map<string, number>();
-    for (const r of written) perScope.set(r.scope, (perScope.get(r.scope) ?? 0) + 1);
-    for (const [scope, added] of perScope) {
-      const n = (this.sinceTrim.get(scope) ?? TRIM_EVERY) + added;
-      this.sinceTrim.set(scope, n > TRIM_EVERY ? 0 : n);
-      if (n > TRIM_EVERY) await this.trim(seen, scope);
+    const log = tx.objectStore("log");
+    try {
+      this.catchUp(await result(log.getAll(IDBKeyRange.lowerBound(this.lastN, true))));
+      const writes = this.mirror.transactNow(before, keys, decide);
+      if (writes.length) this.append(log, { writes }, count(writes));
+      if (this.logged >= Math.max(MIN_COMPACT, this.mirror.size)) this.compact(log);
+      await done;
+    } catch (e) {
+      this.forget(); // the mirror may hold writes the log does not
+      throw e;
     }
   }
 
-  /** Forgets a scope's oldest records past the bound, in the caller's transaction. */
-  private async trim(seen: IDBObjectStore, scope: string): Promise<void> {
-    const range = IDBKeyRange.bound([scope, -Infinity], [scope, Infinity]);
-    const byAge = seen.index("byAge");
-    const excess = (await result(byAge.count(range))) - this.max;
-    if (excess <= 0) return;
-    // An index's getAllKeys gives the primary keys, oldest first.
-    for (const key of await result(byAge.getAllKeys(range, excess))) seen.delete(key);
+  /** Applies the entries other engines appended since ours, in order. */
+  private catchUp(entries: LogEntry[]): void {
+    for (const entry of entries) {
+      if ("snapshot" in entry) {
+        this.mirror = new MemoryClaimRecords({ maxPerScope: this.max });
+        this.mirror.write({ put: entry.snapshot, delete: [] });
+        this.logged = 0;
+      } else {
+        for (const w of entry.writes) this.mirror.write(w);
+        this.logged += count(entry.writes);
+      }
+      this.lastN = entry.n!;
+    }
+  }
+
+  private append(log: IDBObjectStore, entry: LogEntry, records: number): void {
+    const added = log.add(entry);
+    added.onsuccess = () => (this.lastN = added.result as number);
+    this.logged += records;
+  }
+
+  /** Replaces every entry with a snapshot of the mirror (which has them all). */
+  private compact(log: IDBObjectStore): void {
+    const added = log.add({ snapshot: this.mirror.records() } satisfies LogEntry);
+    added.onsuccess = () => {
+      this.lastN = added.result as number;
+      log.delete(IDBKeyRange.upperBound(this.lastN, true));
+    };
+    this.logged = 0;
+  }
+
+  private forget(): void {
+    this.mirror = new MemoryClaimRecords({ maxPerScope: this.max });
+    this.lastN = 0;
+    this.logged = 0;
   }
 
   close(): void {
     void this.db?.then((d) => d.close()).catch(() => undefined);
     this.db = null;
+    this.forget();
   }
+}
+
+/** Records a list of writes touches. */
+function count(writes: ClaimWrites[]): number {
+  return writes.reduce((n, w) => n + w.put.length + w.delete.length, 0);
 }

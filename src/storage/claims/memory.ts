@@ -15,12 +15,32 @@ export class MemoryClaimRecords implements ClaimRecords {
   }
 
   async transact(before: ClaimRecord[], keys: readonly ClaimKey[], decide: (found: Array<ClaimRecord | undefined>) => ClaimWrites | null): Promise<void> {
-    this.write({ put: before, delete: [] });
-    const writes = decide(keys.map(([scope, id]) => this.scopes.get(scope)?.get(id)));
-    if (writes) this.write(writes);
+    this.transactNow(before, keys, decide);
   }
 
-  private write(writes: ClaimWrites): void {
+  /** {@link transact}, synchronously; returns what it wrote, in order (for a log of the writes). */
+  transactNow(before: ClaimRecord[], keys: readonly ClaimKey[], decide: (found: Array<ClaimRecord | undefined>) => ClaimWrites | null): ClaimWrites[] {
+    const written: ClaimWrites[] = [];
+    if (before.length) written.push(this.write({ put: before, delete: [] }));
+    const writes = decide(keys.map(([scope, id]) => this.scopes.get(scope)?.get(id)));
+    if (writes && (writes.put.length || writes.delete.length)) written.push(this.write(writes));
+    return written;
+  }
+
+  /** How many records there are, over every scope. */
+  get size(): number {
+    let n = 0;
+    for (const ids of this.scopes.values()) n += ids.size;
+    return n;
+  }
+
+  /** Every record, each scope oldest first: what {@link write} needs to rebuild this state. */
+  records(): ClaimRecord[] {
+    return [...this.scopes.values()].flatMap((ids) => [...ids.values()]);
+  }
+
+  /** Applies writes: deletes, then puts (a put makes its record the newest of its scope); trims each scope grown. */
+  write(writes: ClaimWrites): ClaimWrites {
     for (const [scope, id] of writes.delete) this.scopes.get(scope)?.delete(id);
     const grown = new Set<Map<string, ClaimRecord>>();
     for (const r of writes.put) {
@@ -34,6 +54,7 @@ export class MemoryClaimRecords implements ClaimRecords {
       if (ids.size <= this.max) break;
       ids.delete(old);
     }
+    return writes;
   }
 
   close(): void {
