@@ -95,7 +95,7 @@ export class IdbClaimRecords implements ClaimRecords {
     const done = committed(tx);
     const log = tx.objectStore("log");
     try {
-      this.catchUp(await result(log.getAll(IDBKeyRange.lowerBound(this.lastN, true))));
+      await this.catchUp(log);
       const writes = this.mirror.transactNow(before, keys, decide);
       if (writes.length) this.append(log, { writes }, count(writes));
       if (this.logged >= Math.max(MIN_COMPACT, this.mirror.size)) this.compact(log);
@@ -106,9 +106,16 @@ export class IdbClaimRecords implements ClaimRecords {
     }
   }
 
-  /** Applies the entries other engines appended since ours, in order. */
-  private catchUp(entries: LogEntry[]): void {
+  /** Applies the entries other engines appended since ours, in order, each once. */
+  private async catchUp(log: IDBObjectStore): Promise<void> {
+    let mirror: MemoryClaimRecords;
+    let entries: LogEntry[];
+    do {
+      mirror = this.mirror;
+      entries = await result(log.getAll(IDBKeyRange.lowerBound(this.lastN, true)));
+    } while (mirror !== this.mirror); // forgotten meanwhile (close): read the whole log again
     for (const entry of entries) {
+      if (entry.n! <= this.lastN) continue; // applied already (our own, added meanwhile)
       if ("snapshot" in entry) {
         this.mirror = new MemoryClaimRecords({ maxPerScope: this.max });
         this.mirror.write({ put: entry.snapshot, delete: [] });
@@ -122,19 +129,24 @@ export class IdbClaimRecords implements ClaimRecords {
   }
 
   private append(log: IDBObjectStore, entry: LogEntry, records: number): void {
-    const added = log.add(entry);
-    added.onsuccess = () => (this.lastN = added.result as number);
+    this.added(log.add(entry));
     this.logged += records;
   }
 
   /** Replaces every entry with a snapshot of the mirror (which has them all). */
   private compact(log: IDBObjectStore): void {
     const added = log.add({ snapshot: this.mirror.records() } satisfies LogEntry);
-    added.onsuccess = () => {
-      this.lastN = added.result as number;
-      log.delete(IDBKeyRange.upperBound(this.lastN, true));
-    };
+    this.added(added, () => log.delete(IDBKeyRange.upperBound(added.result as number, true)));
     this.logged = 0;
+  }
+
+  /** Our entry is in the mirror already: the next catch-up starts after it (unless the mirror was forgotten meanwhile). */
+  private added(request: IDBRequest<IDBValidKey>, then?: () => void): void {
+    const mirror = this.mirror;
+    request.onsuccess = () => {
+      if (this.mirror === mirror) this.lastN = request.result as number;
+      then?.();
+    };
   }
 
   private forget(): void {
