@@ -3,7 +3,9 @@
 // without losing a record, and a failed transaction leaves nothing behind.
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { IdbClaimRecords } from "../../src/storage/claims/indexeddb.ts";
+import { MemoryClaimRecords } from "../../src/storage/claims/memory.ts";
 import type { ClaimKey, ClaimRecord, ClaimWrites } from "../../src/storage/claims/records.ts";
 
 const open: IdbClaimRecords[] = [];
@@ -82,4 +84,41 @@ describe("claims log", () => {
     await write(a, { put: [rec("n", "A")] });
     expect(await read(b, ["m", "n"])).toEqual([null, "n:A"]);
   });
+
+  it("property: stores sharing a database (tabs opened at any time) read what one store in memory would, whatever the order", async () => {
+    const key = fc.tuple(fc.constantFrom("s", "t"), fc.nat(24).map((n) => `id${n}`));
+    const op = fc.record({
+      who: fc.nat(3),
+      before: fc.array(key, { maxLength: 4 }),
+      keys: fc.array(key, { maxLength: 6 }),
+      put: fc.array(fc.tuple(key, fc.constantFrom(undefined, "A", "B")), { minLength: 20, maxLength: 60, size: "max" }),
+      del: fc.array(key, { maxLength: 4 }),
+      decline: fc.boolean(),
+    });
+    await fc.assert(
+      // Long enough that the log is compacted (past 1,024 records) in most runs.
+      fc.asyncProperty(fc.array(op, { minLength: 30, maxLength: 60, size: "max" }), async (ops) => {
+        const name = `log-${crypto.randomUUID()}`;
+        const tabs: IdbClaimRecords[] = [];
+        const model = new MemoryClaimRecords({ maxPerScope: 8 });
+        let at = 0;
+        const record = ([scope, id]: [string, string], holder?: string): ClaimRecord => ({ scope, id, at: ++at, ...(holder && { holder }) });
+        try {
+          for (const o of ops) {
+            const tab = (tabs[o.who] ??= new IdbClaimRecords(name, { maxPerScope: 8 }));
+            const before = o.before.map((k) => record(k));
+            const writes: ClaimWrites | null = o.decline ? null : { put: o.put.map(([k, h]) => record(k, h)), delete: o.del };
+            let got: unknown;
+            let want: unknown;
+            await tab.transact(before, o.keys, (f) => ((got = f), writes));
+            await model.transact(before, o.keys, (f) => ((want = f), writes));
+            expect(got).toEqual(want);
+          }
+        } finally {
+          tabs.forEach((t) => t.close());
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 60) },
+    );
+  }, 120_000);
 });
