@@ -1,11 +1,11 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from "idb";
-import { getEach } from "./requests.ts";
+import { getEach, result } from "./requests.ts";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import { keyOf, type NewRecord, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
-import { SCHEMA_VERSION, upgrade, type OfflineDB } from "./schema.ts";
+import { ROWS_COMPLETE, SCHEMA_VERSION, markRowsIfComplete, ownersWithoutRow, upgrade, type OfflineDB } from "./schema.ts";
 
 export interface IndexedDBBackendOptions {
   /** Database name. Default `offline-edge`. */
@@ -25,7 +25,7 @@ export interface IndexedDBBackendOptions {
 
 type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "readwrite">;
 type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
-type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readwrite">;
+type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta")[], "readwrite">;
 type CountRow = OfflineDB["counts"]["value"];
 type MessageStore = IDBPObjectStore<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "messages", "readwrite">;
 
@@ -127,20 +127,22 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async write(groups: WriteGroup[]): Promise<boolean[]> {
-    // Two stores: messages and counts. Metrics are persisted by the store's flush, not here.
-    const tx = (await this.db()).transaction(["messages", "counts"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
+    // Messages and counts (and meta's one mark, read). Metrics are persisted by the store's flush, not here.
+    const tx = (await this.db()).transaction(["messages", "counts", "meta"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
     const owners = [...new Set(groups.map((g) => g.owner))];
     // Plain requests, not idb's promise per request: a write of thousands of messages
     // would spend more on wrapping requests than on the requests themselves.
     const messages = unwrap(tx.objectStore("messages"));
     const counts = unwrap(tx.objectStore("counts"));
     // Each owner's count row, which also holds its queue's sequence: one read per owner and group commit.
-    const before = await getEach<CountRow>(counts, owners);
-    // A row dropped at quota is rebuilt from the queue's keys (and so put back below).
+    const [before, complete] = await Promise.all([getEach<CountRow>(counts, owners), result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE))]);
+    // No row: an empty queue while every queue has its row (schema.ts, ROWS_COMPLETE); else
+    // perhaps a row dropped at quota, rebuilt from the queue's keys (and so put back below).
     const rows = new Map<string, Required<CountRow>>();
     for (const [i, o] of owners.entries()) {
       const b = before[i];
-      rows.set(o, b ? { owner: o, count: b.count, seq: b.seq ?? this.legacySeq } : await this.rowFromKeys(tx, o));
+      const empty = { owner: o, count: 0, seq: this.legacySeq };
+      rows.set(o, b ? { owner: o, count: b.count, seq: b.seq ?? this.legacySeq } : complete ? empty : await this.rowFromKeys(tx, o));
     }
     const ok: boolean[] = [];
     for (const g of groups) {
@@ -274,6 +276,7 @@ export class IndexedDBBackend implements OfflineBackend {
     // At quota a put would abort the transaction: drop the counter, to be counted again from the rows.
     if (pass.free) {
       void counts.delete(owner);
+      void tx.objectStore("meta").delete(ROWS_COMPLETE); // a queue may now lack its row
       pass.recount.add(owner);
       return;
     }
@@ -354,13 +357,7 @@ export class IndexedDBBackend implements OfflineBackend {
    * was dropped at quota before a restart is listed (and drained) again.
    */
   private async findUncounted(db: IDBPDatabase<OfflineDB>): Promise<void> {
-    const tx = db.transaction(["messages", "counts"], "readonly");
-    let cursor = await tx.objectStore("messages").openKeyCursor();
-    while (cursor) {
-      const owner = cursor.key[0];
-      if ((await tx.objectStore("counts").getKey(owner)) === undefined) this.uncounted.add(owner);
-      cursor = await cursor.continue([owner, Infinity, Infinity]);
-    }
+    for await (const owner of ownersWithoutRow(db.transaction(["messages", "counts"], "readonly"))) this.uncounted.add(owner);
   }
 
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
@@ -432,6 +429,7 @@ export class IndexedDBBackend implements OfflineBackend {
   private async settle(owners: Set<string>): Promise<void> {
     const tx = await this.tx("relaxed");
     for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
+    if (owners.size > 0) await markRowsIfComplete(tx);
     await this.addMetrics(tx, NORMAL(), undefined);
     await tx.done;
   }

@@ -21,7 +21,7 @@ export interface OfflineDB extends DBSchema {
   quarantine: { key: [string, number, number]; value: QuarantinedRecord };
   /** Messages the relay refused for good, keyed like `messages` (v3; see core/dead-letter.ts). */
   dead: { key: [string, number, number]; value: DeadLetter & { key: [string, number, number] } };
-  /** `seq` (the global tie-break of older versions, read only), `metrics` (persisted totals) and `settings` (store configuration). */
+  /** `seq` (the global tie-break of older versions, read only), `metrics` (persisted totals), `settings` (store configuration) and {@link ROWS_COMPLETE} (v4). */
   meta: { key: string; value: { key: string; value: unknown } };
 }
 
@@ -50,14 +50,52 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
   (db) => {
     db.createObjectStore("dead", { keyPath: "key" });
   },
+  // v4: the mark that every queue has its count row, if it is so (see ROWS_COMPLETE).
+  (_db, tx) => {
+    void markRowsIfComplete(tx);
+  },
 ];
+
+/**
+ * `meta` key of the mark "every queue with messages has its count row".
+ * While it is there, a queue without a row is empty, and a write to it
+ * starts the row at zero instead of reading the queue's keys (one request
+ * per new peer). A pass at quota that drops a row deletes it in the same
+ * transaction; it comes back when the rows are put back and a scan finds
+ * none missing.
+ */
+export const ROWS_COMPLETE = "rows-complete";
+
+type WriteAllTx = IDBPTransaction<OfflineDB, StoreNames<OfflineDB>[], "readwrite">;
+type RowsReader = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
+
+/**
+ * Owners that have messages but no count row, in key order: one key-cursor
+ * step per owner (it jumps past each queue). Reads only.
+ */
+export async function* ownersWithoutRow(tx: RowsReader): AsyncGenerator<string> {
+  let cursor = await tx.objectStore("messages").openKeyCursor();
+  while (cursor) {
+    const owner = cursor.key[0];
+    if ((await tx.objectStore("counts").getKey(owner)) === undefined) yield owner;
+    cursor = await cursor.continue([owner, Infinity, Infinity]);
+  }
+}
+
+/** Puts {@link ROWS_COMPLETE} when no queue lacks its count row, in the caller's transaction (the upgrade's, or a readwrite one over every store). */
+export async function markRowsIfComplete(tx: UpgradeTx | WriteAllTx): Promise<void> {
+  // idb's transaction types differ by mode only; this reads, then puts one record.
+  const t = tx as unknown as WriteAllTx;
+  for await (const _owner of ownersWithoutRow(t as unknown as RowsReader)) return;
+  await t.objectStore("meta").put({ key: ROWS_COMPLETE, value: true });
+}
 
 /** The newest schema version. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Runs the migrations from `oldVersion` up to the newest. */
-export function upgrade(db: IDBPDatabase<OfflineDB>, oldVersion: number, tx: UpgradeTx): void {
-  for (let v = oldVersion; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db, tx);
+/** Runs the migrations from `oldVersion` up to `target` (default: the newest). */
+export function upgrade(db: IDBPDatabase<OfflineDB>, oldVersion: number, tx: UpgradeTx, target = MIGRATIONS.length): void {
+  for (let v = oldVersion; v < target; v++) MIGRATIONS[v]!(db, tx);
 }
 
 export type { MetricsSnapshot };

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
 import { openDB, type IDBPDatabase } from "idb";
 import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
+import { ROWS_COMPLETE, upgrade, type OfflineDB } from "../../src/storage/schema.ts";
 import { bodies, chat, makeStore } from "./helpers.ts";
 
 /** Runs `use` on the database as plain idb sees it (idb reads the global factory: swapped in for the call). */
@@ -31,15 +32,15 @@ describe("IndexedDB writes (issue 11)", () => {
     const backend = new IndexedDBBackend({ factory, name: "w" });
     const record = { owner: "bob@localhost", ts: 1, id: "i1", from: "", expireAt: null, marker: null, packet: "<message/>" };
     expect(await backend.write([{ owner: "bob@localhost", max: 10, records: [record] }])).toEqual([true]);
-    // Nothing in meta: neither metrics nor a global sequence.
-    expect(await rows(factory, "w", "meta")).toEqual([]);
+    // Nothing written to meta: neither metrics nor a global sequence (the mark that every queue has its row is the new database's).
+    expect(await rows(factory, "w", "meta")).toEqual([{ key: ROWS_COMPLETE, value: true }]);
     backend.close();
     const store = makeStore(new IndexedDBBackend({ factory, name: "w" }));
     await store.write([chat("bob@localhost"), chat("bob@localhost")]);
     expect((await store.metricsSnapshot()).counters.stored).toBe(2);
     await store.flushMetrics();
     const meta = (await rows(factory, "w", "meta")) as Array<{ key: string; value: { counters: { stored: number } } }>;
-    expect(meta.map((m) => m.key)).toEqual(["metrics"]);
+    expect(meta.map((m) => m.key)).toEqual(["metrics", ROWS_COMPLETE]);
     expect(meta[0]!.value.counters.stored).toBe(2);
     await store.close();
   });
@@ -121,11 +122,73 @@ describe("IndexedDB writes (issue 11)", () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "first"), chat("bob@localhost", "second")]);
-    await rawDb(factory, "r", (db) => db.delete("counts" as never, "bob@localhost"));
+    // As a pass at quota drops it: the row, and the mark that every queue has one.
+    await rawDb(factory, "r", async (db) => {
+      await db.delete("counts" as never, "bob@localhost");
+      await db.delete("meta" as never, ROWS_COMPLETE);
+    });
     expect(await store.count("bob@localhost")).toBe(2);
     await store.write([chat("bob@localhost", "third")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first", "second", "third"]);
     expect((await rows(factory, "r", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 3, seq: 3 });
     await store.close();
+  });
+
+  it("a pass at quota that drops a count row takes the mark away: a write rebuilds the row from the keys; rows put back bring the mark back", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "m" });
+    const store = makeStore(b, { now: () => 1000 });
+    const mark = async () => (await rows(factory, "m", "meta")).some((r) => (r as { key: string }).key === ROWS_COMPLETE);
+    await store.write([chat("bob@localhost", "1"), chat("bob@localhost", "2"), chat("bob@localhost", "3")]);
+    expect(await mark()).toBe(true);
+    // The next pop's first pass hits the quota (its retry deletes only); putting the row back fails too.
+    type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
+    const inner = b as unknown as Private;
+    const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
+    let full = true;
+    inner.pop = async (...a) => {
+      if (full) return (full = false), Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+      return pop(...a);
+    };
+    inner.settle = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+    expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
+    expect(await rows(factory, "m", "counts")).toEqual([]);
+    expect(await mark()).toBe(false);
+    // All three at one ms: a row started at zero would give "4" the key "1" had, before "2" and "3".
+    await store.write([chat("bob@localhost", "4")]);
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["2", "3", "4"]);
+    expect(await rows(factory, "m", "counts")).toEqual([{ owner: "bob@localhost", count: 3, seq: 4 }]);
+    expect(await mark()).toBe(false); // a write does not scan the queues
+    // The next pass at quota puts its rows back, finds none missing, and marks it.
+    inner.settle = settle;
+    full = true;
+    expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["2"]);
+    expect(await rows(factory, "m", "counts")).toEqual([{ owner: "bob@localhost", count: 2, seq: 4 }]);
+    expect(await mark()).toBe(true);
+    await store.close();
+  });
+
+  it("a schema-3 database gets the mark at the upgrade only if every queue has its count row", async () => {
+    const makeV3 = async (name: string, withRow: boolean) => {
+      const factory = new IDBFactory();
+      const saved = globalThis.indexedDB;
+      globalThis.indexedDB = factory;
+      try {
+        const db = await openDB<OfflineDB>(name, 3, { upgrade: (d, old, _n, tx) => upgrade(d, old, tx, 3) });
+        await db.put("messages", { owner: "bob@localhost", ts: 1, seq: 1, id: "i", from: "", expireAt: null, marker: null, packet: "<message/>" });
+        if (withRow) await db.put("counts", { owner: "bob@localhost", count: 1, seq: 1 });
+        db.close();
+      } finally {
+        globalThis.indexedDB = saved;
+      }
+      return factory;
+    };
+    for (const withRow of [true, false]) {
+      const factory = await makeV3("u", withRow);
+      const store = makeStore(new IndexedDBBackend({ factory, name: "u" }));
+      expect(await store.count("bob@localhost")).toBe(1); // opens, and upgrades
+      expect((await rows(factory, "u", "meta")).map((r) => (r as { key: string }).key)).toEqual(withRow ? [ROWS_COMPLETE] : []);
+      await store.close();
+    }
   });
 });
