@@ -52,7 +52,7 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
   },
   // v4: the mark that every queue has its count row, if it is so (see ROWS_COMPLETE).
   (_db, tx) => {
-    void markRowsIfComplete(tx);
+    void markRowsIfComplete(tx).catch(() => undefined); // a failed put aborts the upgrade, which the open reports
   },
 ];
 

@@ -81,7 +81,8 @@ export class IdbClaimRecords implements ClaimRecords {
         const db = request.result;
         // A newer version wants the database: let go of this connection; the next use opens it again.
         db.onversionchange = () => this.close();
-        db.onclose = () => (this.db = null); // closed by the browser (storage cleared, disk error)
+        // Closed by the browser (storage cleared, disk error): a new log may start its keys again.
+        db.onclose = () => this.close();
         resolve(db);
       };
       request.onerror = () => reject(request.error);
