@@ -121,4 +121,15 @@ describe("claims log", () => {
       { numRuns: Number(process.env.FUZZ_RUNS ?? 60) },
     );
   }, 120_000);
+
+  it("a store closed in the middle of its transaction (the browser closed the connection) reads the whole log again after", async () => {
+    const name = `log-${crypto.randomUUID()}`;
+    const a = store(name);
+    await write(a, { put: [rec("x", "A")] });
+    await a.transact([], [], () => {
+      a.close(); // as a versionchange or the browser's close would, between two of its requests
+      return { put: [rec("y", "A")], delete: [] };
+    });
+    expect(await read(a, ["x", "y"])).toEqual(["x:A", "y:A"]);
+  });
 });

@@ -52,9 +52,11 @@ const MIN_COMPACT = 1024;
  * Checklist (what keeps the mirror equal to the log):
  * - every write goes into the log in the transaction that decided it;
  * - an entry is applied once: `lastN` is the newest entry applied, and
- *   this engine's own entry sets it when it is added;
+ *   this engine's own entry sets it when it is added, unless the mirror it
+ *   went into was dropped meanwhile (then `lastN` stays 0);
  * - a transaction that fails may have changed the mirror without the log:
- *   the mirror is dropped and rebuilt from the log by the next one;
+ *   the mirror is dropped and rebuilt from the log by the next one; so is
+ *   the mirror of a closed store (its database may be replaced);
  * - a snapshot is written from a mirror that has every entry before it.
  */
 export class IdbClaimRecords implements ClaimRecords {
@@ -97,9 +99,10 @@ export class IdbClaimRecords implements ClaimRecords {
     const log = tx.objectStore("log");
     try {
       await this.catchUp(log);
-      const writes = this.mirror.transactNow(before, keys, decide);
-      if (writes.length) this.append(log, { writes }, count(writes));
-      if (this.logged >= Math.max(MIN_COMPACT, this.mirror.size)) this.compact(log);
+      const mirror = this.mirror; // the one this transaction reads and writes, even if dropped meanwhile
+      const writes = mirror.transactNow(before, keys, decide);
+      if (writes.length) this.append(log, mirror, { writes }, count(writes));
+      if (this.logged >= Math.max(MIN_COMPACT, mirror.size)) this.compact(log, mirror);
       await done;
     } catch (e) {
       this.forget(); // the mirror may hold writes the log does not
@@ -129,21 +132,20 @@ export class IdbClaimRecords implements ClaimRecords {
     }
   }
 
-  private append(log: IDBObjectStore, entry: LogEntry, records: number): void {
-    this.added(log.add(entry));
+  private append(log: IDBObjectStore, mirror: MemoryClaimRecords, entry: LogEntry, records: number): void {
+    this.added(log.add(entry), mirror);
     this.logged += records;
   }
 
   /** Replaces every entry with a snapshot of the mirror (which has them all). */
-  private compact(log: IDBObjectStore): void {
-    const added = log.add({ snapshot: this.mirror.records() } satisfies LogEntry);
-    this.added(added, () => log.delete(IDBKeyRange.upperBound(added.result as number, true)));
+  private compact(log: IDBObjectStore, mirror: MemoryClaimRecords): void {
+    const added = log.add({ snapshot: mirror.records() } satisfies LogEntry);
+    this.added(added, mirror, () => log.delete(IDBKeyRange.upperBound(added.result as number, true)));
     this.logged = 0;
   }
 
-  /** Our entry is in the mirror already: the next catch-up starts after it (unless the mirror was forgotten meanwhile). */
-  private added(request: IDBRequest<IDBValidKey>, then?: () => void): void {
-    const mirror = this.mirror;
+  /** Our entry is in `mirror` already: the next catch-up starts after it, unless that mirror was dropped meanwhile. */
+  private added(request: IDBRequest<IDBValidKey>, mirror: MemoryClaimRecords, then?: () => void): void {
     request.onsuccess = () => {
       if (this.mirror === mirror) this.lastN = request.result as number;
       then?.();
