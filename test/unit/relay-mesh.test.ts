@@ -306,6 +306,22 @@ describe("MeshRelay posts", () => {
     expect(acks[0]!.frames.map((f) => f.ref)).toEqual(sends[0]!.frames.map((f) => f.ref));
   });
 
+  it("a task's frames past the most a post may carry go in the next post; nothing is refused, nothing empty is posted", async () => {
+    const ch = channelName();
+    const alice = tab(ch, "alice@mesh.local", { ackTimeoutMs: 20_000 });
+    const bob = tab(ch, "bob@mesh.local");
+    let got = 0;
+    bob.onMessage(() => void got++);
+    await until(() => alice.isAvailable("bob@mesh.local"));
+    const posts = spy(ch);
+    const n = MAX_FRAMES_PER_POST + 1;
+    const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => alice.send(msg("bob@mesh.local", `m${i}`))));
+    expect(outcomes.filter((o) => o.status === "delivered")).toHaveLength(n);
+    expect(got).toBe(n);
+    expect(withKind(posts, "message").map((p) => p.frames.length)).toEqual([MAX_FRAMES_PER_POST, 1]);
+    expect([alice.stats.malformed, bob.stats.malformed]).toEqual([0, 0]);
+  });
+
   it("while a 0.1.0 tab (presence without `batches`) is on the mesh, every frame goes in a post of its own", async () => {
     const ch = channelName();
     const alice = tab(ch, "alice@mesh.local");
