@@ -4,7 +4,13 @@
 import type { DeliveryState } from "../messaging/index.ts";
 import type { IncomingChat } from "./stanza.ts";
 
-/** A sent message's state: the outbox's states, plus `sending` (no answer yet) and `left` (gone from the queue while we were away). */
+/**
+ * A sent message's state: the outbox's states, plus `sending` (no answer
+ * yet) and `left` (gone from the queue while we were away). `left` is no
+ * longer set: `messenger.onStatus` now tells every state, even of messages
+ * another tab delivered. It stays so that histories saved by earlier
+ * versions still show.
+ */
 export type EntryState = DeliveryState | "sending" | "left";
 
 export interface Entry {
