@@ -7,6 +7,7 @@ import { WebRtcRelay, type DropReason, type WebRtcOptions } from "../../src/rela
 import { Redial } from "../../src/relay/webrtc/redial.ts";
 import { FrameRefusedError, type RefusedReason } from "../../src/relay/webrtc/errors.ts";
 import { InvalidOptionError } from "../../src/core/errors.ts";
+import { MAX_BATCH_CHARS, MAX_FRAMES_PER_POST } from "../../src/relay/mesh/frame.ts";
 import { asChannel, asConnection, channelPair, TestConnection, type TestChannel } from "./rtc-channels.ts";
 
 const ALICE = "alice@rtc.local";
@@ -28,14 +29,20 @@ function relay(options: Partial<WebRtcOptions> = {}): WebRtcRelay {
 /** The test's end of a channel to `relay`: it speaks frames as bob's relay would. */
 class Remote {
   readonly frames: Array<Record<string, unknown>> = [];
+  /** How many frames each data-channel message carried (1 for a lone frame, which is not an array). */
+  readonly posts: Array<number | "one"> = [];
   private waiters: Array<() => void> = [];
 
   constructor(
     readonly end: TestChannel,
     readonly from = BOB_TAB,
+    /** Whether this relay announces that it reads posts of several frames (0.1.0 does not). */
+    readonly batches = false,
   ) {
     end.addEventListener("message", (e) => {
-      this.frames.push(JSON.parse((e as MessageEvent).data as string) as Record<string, unknown>);
+      const data = JSON.parse((e as MessageEvent).data as string) as Record<string, unknown> | Array<Record<string, unknown>>;
+      this.posts.push(Array.isArray(data) ? data.length : "one");
+      this.frames.push(...(Array.isArray(data) ? data : [data]));
       for (const w of this.waiters.splice(0)) w();
     });
   }
@@ -45,7 +52,7 @@ class Remote {
   }
 
   present(available = true, interval = 1000): void {
-    this.post({ kind: "presence", available, interval });
+    this.post({ kind: "presence", available, interval, ...(this.batches && { batches: true }) });
   }
 
   message(stanza: string, ref = "r1", to = `${ALICE}/me`): void {
@@ -63,13 +70,13 @@ class Remote {
 }
 
 /** A channel from `r` to bob, open, with the test at bob's end; `live` also announces bob. */
-async function connect(r: WebRtcRelay, options: { live?: boolean; connection?: TestConnection; closeConnection?: boolean; from?: string } = {}) {
+async function connect(r: WebRtcRelay, options: { live?: boolean; connection?: TestConnection; closeConnection?: boolean; from?: string; batches?: boolean } = {}) {
   const [mine, theirs] = channelPair();
   const detach = r.attach(BOB, asChannel(mine), {
     connection: options.connection && asConnection(options.connection),
     closeConnection: options.closeConnection,
   });
-  const remote = new Remote(theirs, options.from);
+  const remote = new Remote(theirs, options.from, options.batches);
   mine.open();
   theirs.open();
   if (options.live ?? true) {
@@ -337,6 +344,89 @@ describe("WebRTC relay: sending", () => {
     expect(drops).toEqual([]); // no events once closed
     expect(mine.sent.map((s) => JSON.parse(s) as Record<string, unknown>).filter((f) => f.kind === "presence").at(-1)).toMatchObject({ available: false });
     await r.close(); // twice is fine
+  });
+});
+
+describe("WebRTC relay: several frames to a post", () => {
+  it("to a relay that says it reads them, a task's sends go in one post, and so do the acks of what it takes together", async () => {
+    const r = relay();
+    const { remote } = await connect(r, { batches: true });
+    remote.posts.length = 0;
+    const outcomes = Array.from({ length: 20 }, (_, i) => r.send(chat(BOB, `b${i}`, `m${i}`)));
+    await remote.next(() => remote.frames.filter((f) => f.kind === "message").length === 20);
+    expect(remote.posts).toEqual([20]);
+    // Its acks, in one post too: each is taken on its own.
+    const sent = remote.frames.filter((f) => f.kind === "message");
+    remote.end.send(JSON.stringify(sent.map((f, i) => ({ v: 1, from: BOB_TAB, kind: "ack", to: `${ALICE}/me`, ref: f.ref, id: `m${i}` }))));
+    expect(await Promise.all(outcomes)).toEqual(sent.map(() => ({ status: "delivered" })));
+
+    const got: string[] = [];
+    r.onMessage((el) => void got.push(el.getChildText("body") ?? ""));
+    remote.posts.length = 0;
+    remote.end.send(JSON.stringify(["x", "y", "z"].map((b, i) => ({ v: 1, from: BOB_TAB, kind: "message", to: `${ALICE}/me`, ref: `in${i}`, stanza: `<message to='${ALICE}' id='i${i}'><body>${b}</body></message>` }))));
+    await remote.next(() => remote.frames.filter((f) => f.kind === "ack").length === 3);
+    expect(got).toEqual(["x", "y", "z"]);
+    expect(remote.posts).toEqual([3]);
+  });
+
+  it("a long task is cut into posts under the size and frame bounds, in order; a post the channel refuses leaves its sends unknown", async () => {
+    const r = relay();
+    const { mine, remote } = await connect(r, { batches: true });
+    remote.posts.length = 0;
+    const body = "x".repeat(1000);
+    void Promise.all(Array.from({ length: 40 }, (_, i) => r.send(chat(BOB, `${i} ${body}`, `m${i}`))));
+    await remote.next(() => remote.frames.filter((f) => f.kind === "message").length === 40);
+    expect(remote.posts.length).toBeGreaterThan(2);
+    expect(mine.sent.slice(-remote.posts.length).every((text) => text.length <= MAX_BATCH_CHARS)).toBe(true);
+    const bodies = remote.frames.filter((f) => f.kind === "message").map((f) => String(f.stanza).match(/<body>(\d+) /)![1]);
+    expect(bodies).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+
+    mine.refuseSends = true;
+    const refused = await Promise.all([r.send(chat(BOB, "a")), r.send(chat(BOB, "b"))]);
+    expect(refused).toEqual([
+      { status: "unknown", reason: "send-failed" },
+      { status: "unknown", reason: "send-failed" },
+    ]);
+  });
+
+  it("closing sends the frames of the task still waiting, and then that we leave", async () => {
+    const r = relay();
+    const { mine } = await connect(r, { batches: true });
+    void r.send(chat(BOB, "last"));
+    await r.close();
+    // What was written on the channel before it closed: one post, the message, then the leave.
+    const last = JSON.parse(mine.sent.at(-1)!) as Array<Record<string, unknown>>;
+    expect(last.map((f) => [f.kind, f.available ?? null])).toEqual([
+      ["message", null],
+      ["presence", false],
+    ]);
+  });
+
+  it("to a relay of 0.1.0 (its presence does not say `batches`), every frame goes alone", async () => {
+    const r = relay();
+    const { remote } = await connect(r);
+    remote.posts.length = 0;
+    for (let i = 0; i < 3; i++) void r.send(chat(BOB, `b${i}`));
+    await remote.next(() => remote.frames.filter((f) => f.kind === "message").length === 3);
+    expect(remote.posts).toEqual(["one", "one", "one"]);
+  });
+
+  it("a post's bad entries are refused one by one; an empty post, or one of too many frames, is refused whole", async () => {
+    const r = relay();
+    const { remote } = await connect(r, { batches: true });
+    const got: string[] = [];
+    r.onMessage((el) => void got.push(el.getChildText("body") ?? ""));
+    const errors: string[] = [];
+    r.onError((e) => void errors.push(e.message));
+    const message = (ref: string, b: string) => ({ v: 1, from: BOB_TAB, kind: "message", to: `${ALICE}/me`, ref, stanza: `<message to='${ALICE}'><body>${b}</body></message>` });
+    remote.end.send(JSON.stringify([message("r1", "one"), 42, message("r2", "two")]));
+    remote.end.send("[]");
+    remote.end.send(JSON.stringify(Array.from({ length: MAX_FRAMES_PER_POST + 1 }, () => ({}))));
+    remote.end.send(JSON.stringify(message("r3", "three")));
+    await remote.next(() => remote.frames.filter((f) => f.kind === "ack").length === 3);
+    expect(got).toEqual(["one", "two", "three"]);
+    expect(r.stats.refused).toBe(3);
+    expect(errors.filter((m) => m.includes(`more than ${MAX_FRAMES_PER_POST}`))).toHaveLength(2);
   });
 });
 

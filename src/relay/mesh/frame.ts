@@ -56,6 +56,13 @@ export type MeshFrame = PresenceFrame | MessageFrame | AckFrame;
 export const MAX_FRAMES_PER_POST = 1000;
 
 /**
+ * Longest post of several frames on a WebRTC data channel, in characters of
+ * JSON: its UTF-8 stays under the 64 KiB any data channel takes in one
+ * message (RFC 8831's default max-message-size). A longer frame goes alone.
+ */
+export const MAX_BATCH_CHARS = 16_000;
+
+/**
  * The frames one post carries, in order: a post is one frame, or (from
  * tabs that announce `batches`) an array of them, which costs the channel
  * one post instead of one per frame (bench/chromium-costs.mjs). Null for an empty

@@ -4,7 +4,7 @@ import { InvalidOptionError } from "../../core/errors.ts";
 import { bareJid, parseAddress } from "../../core/jid.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
-import { MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
+import { MAX_BATCH_CHARS, MAX_FRAMES_PER_POST, MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, framesOf, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
 import { randomId } from "../xmpp/ids.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 import { FrameRefusedError, type RefusedReason } from "./errors.ts";
@@ -60,6 +60,10 @@ interface Link {
   due: number;
   /** When it turned live; the newest live link of a peer carries our sends. */
   liveSince: number;
+  /** The relay at the other end reads posts of several frames (its presence says `batches`; not 0.1.0). */
+  batches: boolean;
+  /** This task's frames, as JSON, sent together at its end; `ref` for a message (a refused post settles it). */
+  outgoing: Array<{ json: string; ref?: string }>;
   off: () => void;
 }
 
@@ -140,6 +144,8 @@ export class WebRtcRelay implements Relay {
       remote: null,
       due: Infinity,
       liveSince: 0,
+      batches: false,
+      outgoing: [],
       off: () => undefined,
     };
     const onOpen = () => this.announce(link, true);
@@ -229,14 +235,17 @@ export class WebRtcRelay implements Relay {
       this.pending.set(ref, { link, id: stanzaId(el, ref), resolve, timer });
     });
     const frame: MessageFrame = { v: MESH_VERSION, kind: "message", from: this.address, to: link.remote!, ref, stanza: el.toString() };
-    if (!this.post(link, frame)) this.settle(ref, { status: "unknown", reason: "send-failed" });
+    if (!this.post(link, frame, ref)) this.settle(ref, { status: "unknown", reason: "send-failed" });
     return outcome;
   }
 
   /** Says we leave on every channel, closes them, answers pending sends `unknown`. */
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const link of this.links) this.announce(link, false);
+    for (const link of this.links) {
+      this.announce(link, false);
+      this.flush(link);
+    }
     this.closed = true;
     clearInterval(this.beat);
     for (const link of [...this.links]) this.drop(link, "relay-closed");
@@ -256,7 +265,7 @@ export class WebRtcRelay implements Relay {
   }
 
   private announce(link: Link, available: boolean): void {
-    this.post(link, { v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs });
+    this.post(link, { v: MESH_VERSION, kind: "presence", from: this.address, available, interval: this.heartbeatMs, batches: true });
   }
 
   private heartbeat(): void {
@@ -267,11 +276,49 @@ export class WebRtcRelay implements Relay {
     }
   }
 
-  /** Puts a frame on a channel; false when the channel would not take it. */
-  private post(link: Link, frame: MeshFrame): boolean {
+  /**
+   * Puts a frame on a channel; false when the channel would not take it. To
+   * a relay that reads them, the frames of one task leave together at its
+   * end (see {@link flush}); to one of 0.1.0, each at once.
+   */
+  private post(link: Link, frame: MeshFrame, ref?: string): boolean {
     if (this.closed || link.channel.readyState !== "open") return false;
+    const json = JSON.stringify(frame);
+    if (!link.batches && link.outgoing.length === 0) return this.sendText(link, json);
+    if (link.outgoing.push({ json, ref }) === 1) queueMicrotask(() => this.flush(link));
+    return true;
+  }
+
+  /**
+   * Sends the task's frames in order: in posts of at most
+   * {@link MAX_BATCH_CHARS} and {@link MAX_FRAMES_PER_POST} (a longer frame
+   * alone), or one by one to a relay of 0.1.0. A post the channel refuses
+   * settles its messages `unknown` at once.
+   */
+  private flush(link: Link): void {
+    const queued = link.outgoing;
+    link.outgoing = [];
+    if (!this.links.has(link)) return; // dropped meanwhile: what waited on it is settled
+    let part: typeof queued = [];
+    let chars = 1;
+    const send = () => {
+      if (part.length === 0) return;
+      const text = part.length === 1 ? part[0]!.json : `[${part.map((f) => f.json).join(",")}]`;
+      if (!this.sendText(link, text)) for (const f of part) if (f.ref) this.settle(f.ref, { status: "unknown", reason: "send-failed" });
+      [part, chars] = [[], 1];
+    };
+    for (const f of queued) {
+      if (!link.batches || chars + f.json.length + 1 > MAX_BATCH_CHARS || part.length >= MAX_FRAMES_PER_POST) send();
+      part.push(f);
+      chars += f.json.length + 1;
+    }
+    send();
+  }
+
+  private sendText(link: Link, text: string): boolean {
+    if (link.channel.readyState !== "open") return false;
     try {
-      link.channel.send(JSON.stringify(frame));
+      link.channel.send(text);
       return true;
     } catch {
       return false; // closing, or over the channel's message size: the beats or the close event tell the rest
@@ -313,17 +360,26 @@ export class WebRtcRelay implements Relay {
     if (this.closed || !this.links.has(link)) return;
     let parsed: unknown;
     try {
-      // JSON escapes at most multiply a stanza by 6; anything longer is not ours.
-      parsed = typeof data === "string" && data.length <= this.maxBytes * 6 + 1024 ? JSON.parse(data) : undefined;
+      // JSON escapes at most multiply a stanza by 6, and a post of several frames is bounded: anything longer is not ours.
+      const limit = Math.max(this.maxBytes * 6 + 1024, MAX_BATCH_CHARS);
+      parsed = typeof data === "string" && data.length <= limit ? JSON.parse(data) : undefined;
     } catch {
       parsed = undefined;
     }
-    const frame = readFrame(parsed, this.maxBytes);
-    if (!frame) return this.refuse(link, "malformed", "not a frame of version " + MESH_VERSION);
-    try {
-      this.dispatch(link, frame);
-    } catch (e) {
-      this.refuse(link, "malformed", e instanceof Error ? e.message : String(e));
+    const frames = framesOf(parsed);
+    if (!frames) return this.refuse(link, "malformed", `a post of no frames or of more than ${MAX_FRAMES_PER_POST}`);
+    for (const item of frames) {
+      if (this.closed || !this.links.has(link)) return;
+      const frame = readFrame(item, this.maxBytes);
+      if (!frame) {
+        this.refuse(link, "malformed", "not a frame of version " + MESH_VERSION);
+        continue;
+      }
+      try {
+        this.dispatch(link, frame);
+      } catch (e) {
+        this.refuse(link, "malformed", e instanceof Error ? e.message : String(e));
+      }
     }
   }
 
@@ -331,7 +387,10 @@ export class WebRtcRelay implements Relay {
     if (bareJid(frame.from) !== link.peer || (link.remote && frame.from !== link.remote)) {
       return this.refuse(link, "spoofed", `the frame says it is from ${frame.from}`);
     }
-    if (frame.kind === "presence") return this.onPresenceFrame(link, frame.from, frame.available, frame.interval);
+    if (frame.kind === "presence") {
+      link.batches = frame.batches === true;
+      return this.onPresenceFrame(link, frame.from, frame.available, frame.interval);
+    }
     if (frame.kind === "ack") {
       if (frame.to !== this.address) return this.refuse(link, "misaddressed", `ack for ${frame.to}`);
       const p = this.pending.get(frame.ref);
