@@ -373,11 +373,11 @@ describe("WebRTC relay: several frames to a post", () => {
     const r = relay();
     const { mine, remote } = await connect(r, { batches: true });
     remote.posts.length = 0;
-    const body = "x".repeat(1000);
+    const body = "x".repeat(4000);
     void Promise.all(Array.from({ length: 40 }, (_, i) => r.send(chat(BOB, `${i} ${body}`, `m${i}`))));
     await remote.next(() => remote.frames.filter((f) => f.kind === "message").length === 40);
     expect(remote.posts.length).toBeGreaterThan(2);
-    expect(mine.sent.slice(-remote.posts.length).every((text) => text.length <= MAX_BATCH_CHARS)).toBe(true);
+    expect(mine.sent.slice(-remote.posts.length).every((text) => text.length <= 65_536 / 3)).toBe(true); // no connection: 64 KiB
     const bodies = remote.frames.filter((f) => f.kind === "message").map((f) => String(f.stanza).match(/<body>(\d+) /)![1]);
     expect(bodies).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
 
@@ -400,6 +400,24 @@ describe("WebRTC relay: several frames to a post", () => {
       ["message", null],
       ["presence", false],
     ]);
+  });
+
+  it("posts follow the channel's negotiated message size, within the protocol's bound", async () => {
+    for (const [maxMessageSize, bound] of [
+      [30_000, 10_000],
+      [1_000_000_000, MAX_BATCH_CHARS],
+    ] as const) {
+      const r = relay();
+      const connection = new TestConnection();
+      connection.sctp = { maxMessageSize };
+      const { mine, remote } = await connect(r, { batches: true, connection });
+      remote.posts.length = 0;
+      void Promise.all(Array.from({ length: 60 }, (_, i) => r.send(chat(BOB, `${i} ${"y".repeat(3000)}`))));
+      await remote.next(() => remote.frames.filter((f) => f.kind === "message").length === 60);
+      const posts = mine.sent.slice(-remote.posts.length).map((t) => t.length);
+      expect(Math.max(...posts)).toBeLessThanOrEqual(bound);
+      expect(Math.max(...posts)).toBeGreaterThan(bound - 3500); // filled, not cut short
+    }
   });
 
   it("to a relay of 0.1.0 (its presence does not say `batches`), every frame goes alone", async () => {

@@ -59,6 +59,8 @@ export class TestConnection extends EventTarget {
   connectionState: RTCPeerConnectionState = "connected";
   iceConnectionState: RTCIceConnectionState = "connected";
   closed = false;
+  /** The SCTP transport's message size, when a test sets one (null: not negotiated yet). */
+  sctp: { maxMessageSize: number } | null = null;
 
   close(): void {
     this.closed = true;

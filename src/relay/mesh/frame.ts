@@ -57,10 +57,12 @@ export const MAX_FRAMES_PER_POST = 1000;
 
 /**
  * Longest post of several frames on a WebRTC data channel, in characters of
- * JSON: its UTF-8 stays under the 64 KiB any data channel takes in one
- * message (RFC 8831's default max-message-size). A longer frame goes alone.
+ * JSON, that a relay reads. A sender keeps its posts within its channel's
+ * message size too (`RTCSctpTransport.maxMessageSize`, 64 KiB when not
+ * known: RFC 8831's default), at up to 3 bytes of UTF-8 a character. A
+ * longer frame goes alone.
  */
-export const MAX_BATCH_CHARS = 16_000;
+export const MAX_BATCH_CHARS = 80_000;
 
 /**
  * The frames one post carries, in order: a post is one frame, or (from

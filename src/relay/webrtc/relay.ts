@@ -299,6 +299,7 @@ export class WebRtcRelay implements Relay {
     const queued = link.outgoing;
     link.outgoing = [];
     if (!this.links.has(link)) return; // dropped meanwhile: what waited on it is settled
+    const bound = batchChars(link);
     let part: typeof queued = [];
     let chars = 1;
     const send = () => {
@@ -308,7 +309,7 @@ export class WebRtcRelay implements Relay {
       [part, chars] = [[], 1];
     };
     for (const f of queued) {
-      if (!link.batches || chars + f.json.length + 1 > MAX_BATCH_CHARS || part.length >= MAX_FRAMES_PER_POST) send();
+      if (!link.batches || chars + f.json.length + 1 > bound || part.length >= MAX_FRAMES_PER_POST) send();
       part.push(f);
       chars += f.json.length + 1;
     }
@@ -439,4 +440,10 @@ export class WebRtcRelay implements Relay {
       () => undefined, // a listener could not take it: no ack, the sender keeps it
     );
   }
+}
+
+/** The longest post of several frames a link takes: the protocol's bound, and its channel's message size (64 KiB if unknown) at 3 bytes a character. */
+function batchChars(link: Link): number {
+  const bytes = link.connection?.sctp?.maxMessageSize || 65_536;
+  return Math.min(MAX_BATCH_CHARS, Math.floor(bytes / 3));
 }
