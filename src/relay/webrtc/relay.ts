@@ -6,6 +6,7 @@ import { Listeners } from "../../core/listeners.ts";
 import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { MAX_BATCH_CHARS, MAX_FRAMES_PER_POST, MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, framesOf, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
 import { randomId } from "../xmpp/ids.ts";
+import { Deadlines, type Deadline } from "../../core/deadlines.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 import { FrameRefusedError, type RefusedReason } from "./errors.ts";
 
@@ -71,7 +72,7 @@ interface Pending {
   link: Link;
   id: string;
   resolve: (o: SendOutcome) => void;
-  timer: ReturnType<typeof setTimeout>;
+  deadline: Deadline;
 }
 
 const BOUNCED: SendOutcome = { status: "bounced", condition: "service-unavailable" };
@@ -104,7 +105,8 @@ export class WebRtcRelay implements Relay {
   };
   private readonly heartbeatMs: number;
   private readonly missedBeats: number;
-  private readonly ackTimeoutMs: number;
+  /** Sends waiting for their ack, by ref: one timer for all (every wait is `ackTimeoutMs`). */
+  private readonly ackWaits: Deadlines<string>;
   private readonly maxBytes: number;
   private readonly links = new Set<Link>();
   private readonly pending = new Map<string, Pending>();
@@ -121,7 +123,8 @@ export class WebRtcRelay implements Relay {
     this.address = parseAddress(`${this.self}/${options.resource ?? (me.resource || randomId().slice(0, 8))}`).toString();
     this.heartbeatMs = option.numberIn("heartbeatMs", options.heartbeatMs, 1000, MIN_INTERVAL, MAX_INTERVAL);
     this.missedBeats = option.positiveInteger("missedBeats", options.missedBeats, 3);
-    this.ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    const ackTimeoutMs = option.duration("ackTimeoutMs", options.ackTimeoutMs, 5000, 1);
+    this.ackWaits = new Deadlines(ackTimeoutMs, (ref) => this.settle(ref, { status: "unknown", reason: "timeout" }));
     this.maxBytes = option.positiveInteger("maxStanzaBytes", options.maxStanzaBytes, DEFAULT_MAX_STANZA_BYTES);
     this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
   }
@@ -231,8 +234,7 @@ export class WebRtcRelay implements Relay {
     if (!link) return BOUNCED;
     const ref = randomId();
     const outcome = new Promise<SendOutcome>((resolve) => {
-      const timer = setTimeout(() => this.settle(ref, { status: "unknown", reason: "timeout" }), this.ackTimeoutMs);
-      this.pending.set(ref, { link, id: stanzaId(el, ref), resolve, timer });
+      this.pending.set(ref, { link, id: stanzaId(el, ref), resolve, deadline: this.ackWaits.add(ref) });
     });
     const frame: MessageFrame = { v: MESH_VERSION, kind: "message", from: this.address, to: link.remote!, ref, stanza: el.toString() };
     if (!this.post(link, frame, ref)) this.settle(ref, { status: "unknown", reason: "send-failed" });
@@ -249,6 +251,7 @@ export class WebRtcRelay implements Relay {
     this.closed = true;
     clearInterval(this.beat);
     for (const link of [...this.links]) this.drop(link, "relay-closed");
+    this.ackWaits.clear();
     this.presence.clear();
     this.messages.clear();
     this.errors.clear();
@@ -330,7 +333,7 @@ export class WebRtcRelay implements Relay {
     const p = this.pending.get(ref);
     if (!p) return;
     this.pending.delete(ref);
-    clearTimeout(p.timer);
+    p.deadline.cancel();
     p.resolve(outcome);
   }
 
