@@ -196,13 +196,17 @@ describe("MeshRelay send", () => {
 });
 
 describe("MeshRelay channel input", () => {
-  it("ignores and counts malformed frames, and keeps working", async () => {
+  /** Alice listening on a fresh channel, the bodies she gets, and a raw end for mallory's tab. */
+  function underAttack() {
     const ch = channelName();
     const alice = tab(ch, "alice@mesh.local");
     const got: string[] = [];
     alice.onMessage((el) => void got.push(bodyOf(el)));
-    const evil = raw(ch);
-    const from = "mallory@mesh.local/x";
+    return { alice, got, evil: raw(ch), from: "mallory@mesh.local/x" };
+  }
+
+  it("ignores and counts malformed frames, and keeps working", async () => {
+    const { alice, got, evil, from } = underAttack();
     const frames: unknown[] = [
       null,
       "hello",
@@ -260,12 +264,7 @@ describe("MeshRelay channel input", () => {
   });
 
   it("a post of several frames: each is judged on its own; an empty or over-long one is refused whole", async () => {
-    const ch = channelName();
-    const alice = tab(ch, "alice@mesh.local");
-    const got: string[] = [];
-    alice.onMessage((el) => void got.push(bodyOf(el)));
-    const evil = raw(ch);
-    const from = "mallory@mesh.local/x";
+    const { alice, got, evil, from } = underAttack();
     const message = (ref: string, body: string) => ({ v: 1, kind: "message", from, to: "alice@mesh.local", ref, stanza: chatTo("alice@mesh.local", body) });
     evil.postMessage([message("r1", "one"), 42, { v: 1, kind: "what", from }, message("r2", "two")]);
     evil.postMessage([]);
