@@ -5,6 +5,7 @@ import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { randomId } from "../../core/id.ts";
 import { Deadlines, type Deadline } from "../../core/deadlines.ts";
+import { MicroBatcher } from "../../core/micro-batch.ts";
 import { MESH_VERSION, MAX_FRAMES_PER_POST, MAX_INTERVAL, MIN_INTERVAL, framesOf, readFrame, stanzaId, type AckFrame, type MessageFrame, type MeshFrame, type PresenceFrame } from "./frame.ts";
 import { MeshRoster, type RosterChange } from "./roster.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
@@ -82,7 +83,7 @@ export class MeshRelay implements Relay {
   private readonly messages = new Listeners<Element, unknown>();
   private readonly beat: ReturnType<typeof setInterval>;
   /** Frames of this task, posted together at its end (see {@link post}). */
-  private outgoing: MeshFrame[] = [];
+  private readonly outgoing = new MicroBatcher<MeshFrame>((frames) => this.postFrames(frames), { serial: false });
   private closed = false;
 
   constructor(options: MeshOptions) {
@@ -157,7 +158,7 @@ export class MeshRelay implements Relay {
   async close(): Promise<void> {
     if (this.closed) return;
     this.announce(false);
-    this.flush();
+    this.outgoing.flushNow();
     this.closed = true;
     clearInterval(this.beat);
     for (const ref of [...this.pending.keys()]) this.settle(ref, { status: "unknown", reason: "closed" });
@@ -183,20 +184,18 @@ export class MeshRelay implements Relay {
    * posts in order, and a post's frames are read in order.
    */
   private post(frame: MeshFrame): void {
-    if (this.closed) return;
-    const queued = this.outgoing.push(frame);
-    if (queued === 1) queueMicrotask(() => this.flush());
-    else if (queued >= MAX_FRAMES_PER_POST) this.flush();
+    if (!this.closed) this.outgoing.add(frame);
   }
 
-  private flush(): void {
-    const frames = this.outgoing;
-    if (frames.length === 0 || this.closed) return;
-    this.outgoing = [];
+  /** One task's frames, in posts of at most {@link MAX_FRAMES_PER_POST}; each alone while a 0.1.0 tab is on the mesh. */
+  private postFrames(frames: MeshFrame[]): void {
+    if (this.closed) return;
+    const size = this.roster.readsBatches() ? MAX_FRAMES_PER_POST : 1;
     try {
-      if (frames.length === 1) this.channel.postMessage(frames[0]);
-      else if (this.roster.readsBatches()) this.channel.postMessage(frames);
-      else for (const f of frames) this.channel.postMessage(f); // a 0.1.0 tab is on the mesh
+      for (let i = 0; i < frames.length; i += size) {
+        const part = frames.slice(i, i + size);
+        this.channel.postMessage(part.length === 1 ? part[0] : part);
+      }
     } catch {
       // A closed or broken channel: our peers will see our beats stop.
     }

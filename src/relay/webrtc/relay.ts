@@ -7,6 +7,7 @@ import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
 import { MAX_BATCH_CHARS, MAX_FRAMES_PER_POST, MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, framesOf, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
 import { randomId } from "../xmpp/ids.ts";
 import { Deadlines, type Deadline } from "../../core/deadlines.ts";
+import { MicroBatcher } from "../../core/micro-batch.ts";
 import type { PresenceChange, Relay, SendOutcome } from "../relay.ts";
 import { FrameRefusedError, type RefusedReason } from "./errors.ts";
 
@@ -64,8 +65,14 @@ interface Link {
   /** The relay at the other end reads posts of several frames (its presence says `batches`; not 0.1.0). */
   batches: boolean;
   /** This task's frames, as JSON, sent together at its end; `ref` for a message (a refused post settles it). */
-  outgoing: Array<{ json: string; ref?: string }>;
+  outgoing: MicroBatcher<Outgoing>;
   off: () => void;
+}
+
+/** A frame waiting for the end of its task, as JSON; `ref` when it carries a message. */
+interface Outgoing {
+  json: string;
+  ref?: string;
 }
 
 interface Pending {
@@ -148,7 +155,7 @@ export class WebRtcRelay implements Relay {
       due: Infinity,
       liveSince: 0,
       batches: false,
-      outgoing: [],
+      outgoing: new MicroBatcher<Outgoing>((frames) => this.sendFrames(link, frames), { serial: false }),
       off: () => undefined,
     };
     const onOpen = () => this.announce(link, true);
@@ -246,7 +253,7 @@ export class WebRtcRelay implements Relay {
     if (this.closed) return;
     for (const link of this.links) {
       this.announce(link, false);
-      this.flush(link);
+      link.outgoing.flushNow();
     }
     this.closed = true;
     clearInterval(this.beat);
@@ -282,13 +289,13 @@ export class WebRtcRelay implements Relay {
   /**
    * Puts a frame on a channel; false when the channel would not take it. To
    * a relay that reads them, the frames of one task leave together at its
-   * end (see {@link flush}); to one of 0.1.0, each at once.
+   * end (see {@link sendFrames}); to one of 0.1.0, each at once.
    */
   private post(link: Link, frame: MeshFrame, ref?: string): boolean {
     if (this.closed || link.channel.readyState !== "open") return false;
     const json = JSON.stringify(frame);
-    if (!link.batches && link.outgoing.length === 0) return this.sendText(link, json);
-    if (link.outgoing.push({ json, ref }) === 1) queueMicrotask(() => this.flush(link));
+    if (!link.batches && link.outgoing.size === 0) return this.sendText(link, json);
+    link.outgoing.add({ json, ref });
     return true;
   }
 
@@ -298,9 +305,7 @@ export class WebRtcRelay implements Relay {
    * alone), or one by one to a relay of 0.1.0. A post the channel refuses
    * settles its messages `unknown` at once.
    */
-  private flush(link: Link): void {
-    const queued = link.outgoing;
-    link.outgoing = [];
+  private sendFrames(link: Link, queued: Outgoing[]): void {
     if (!this.links.has(link)) return; // dropped meanwhile: what waited on it is settled
     const bound = batchChars(link);
     let part: typeof queued = [];
