@@ -6,6 +6,7 @@
 // PROFILE=1 (one round is enough): CPU profiles of alice's page, bob's page and
 // the service worker over the drain, in bench/profiles/drain-mesh-<who>.cpuprofile,
 // with each one's busy time and top functions (MINIFY=0 keeps the names readable).
+// SEEN=memory: bob's seen ids in memory only, not IndexedDB (what persisted claims cost).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpuByProcess, cpuSince, fmt, machineCpuMs, median, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
 
@@ -34,16 +35,16 @@ for (let r = 0; r < ROUNDS; r++) {
   const cpu0 = machineCpuMs();
   const byProcess0 = cpuByProcess();
   // Bob's app has everything (bob's clock), then alice's queue is empty (the end: wall clock, same machine).
-  const { received, start } = await bob.evaluate(async ({ n }) => {
+  const { received, start } = await bob.evaluate(async ({ n, memorySeen }) => {
     const start = Date.now();
     const t0 = performance.now();
-    window.chat = await window.harness.startChat({ self: "bob@mesh.local", relay: "mesh" });
+    window.chat = await window.harness.startChat({ self: "bob@mesh.local", relay: "mesh", memorySeen });
     await new Promise((resolve) => {
       const check = () => (window.chat.received.length >= n ? resolve() : setTimeout(check, 5));
       check();
     });
     return { received: performance.now() - t0, start };
-  }, { n: N });
+  }, { n: N, memorySeen: process.env.SEEN === "memory" });
   await alice.evaluate(async (to) => {
     while ((await window.chat.store.count(to)) > 0) await new Promise((r) => setTimeout(r, 5));
   }, BOB);

@@ -3,6 +3,7 @@
 import type { Element } from "@xmpp/xml";
 import { createOfflineStore, type CreateOfflineStoreOptions } from "../../src/client/create.ts";
 import { Messenger } from "../../src/messaging/messenger.ts";
+import { MemorySeenIds } from "../../src/messaging/receive/claims.ts";
 import { NS } from "../../src/core/namespaces.ts";
 import type { DeliveryStatus } from "../../src/messaging/send/status-book.ts";
 import { MeshRelay } from "../../src/relay/mesh/relay.ts";
@@ -32,6 +33,8 @@ export interface ChatOptions {
   drainWindow?: number;
   /** Keep what the app was handed in localStorage too (survives the tab closing). */
   history?: boolean;
+  /** Seen ids in memory only, not IndexedDB (benchmarks: what persisted claims cost). */
+  memorySeen?: boolean;
   /**
    * The page starts to leave (a `pagehide`, as when its tab closes) in the
    * very task its app is handed the Nth message, or sees its Nth message
@@ -124,7 +127,8 @@ export async function startChat(o: ChatOptions) {
   const store = await createOfflineStore({ timeoutMs: 30_000, ...o.store });
   const rtc = o.relay === "webrtc" ? await webrtc(o) : null;
   const relay: Relay = rtc ? rtc.relay : o.relay === "mesh" ? new MeshRelay({ self: o.self, heartbeatMs: o.heartbeatMs ?? 200 }) : await xmppLogin(o);
-  const messenger = await Messenger.start({ store, relay, drain: { batchSize: o.drainBatch, window: o.drainWindow, retryMs: 500 } });
+  const inbox = o.memorySeen ? { seen: new MemorySeenIds() } : undefined;
+  const messenger = await Messenger.start({ store, relay, inbox, drain: { batchSize: o.drainBatch, window: o.drainWindow, retryMs: 500 } });
   const chat = {
     store,
     relay,
