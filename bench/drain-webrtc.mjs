@@ -9,7 +9,8 @@
 //   1000 ms, 3 missed beats).
 // Signalling: the benchmark carries the offer and answer (bring your own
 // channel), so no signalling server is timed. Run: node bench/drain-webrtc.mjs [rounds]
-import { fmt, median, openHarness, startBench } from "./lib.mjs";
+// Each round also prints the machine's CPU by process over each drain (from bob's start).
+import { cpuByProcess, cpuSince, fmt, median, openHarness, startBench } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const N = 10_000;
@@ -81,17 +82,21 @@ for (let r = 0; r < ROUNDS; r++) {
   const ma = await openHarness(mc, env.baseUrl);
   await alice(ma, "mesh");
   const mb = await openHarness(mc, env.baseUrl);
+  const meshCpu0 = cpuByProcess();
   await bob(mb, "mesh");
   const mesh = await drained(ma, mb);
+  const meshCpu = cpuSince(meshCpu0);
   await mc.close();
   // WebRTC: two profiles; the drain, then presence latency for a clean close and a crash.
   const [ac, bc] = [await env.browser.newContext(), await env.browser.newContext()];
   const wa = await openHarness(ac, env.baseUrl);
   await alice(wa, "webrtc");
   let wb = await openHarness(bc, env.baseUrl);
+  const rtcCpu0 = cpuByProcess();
   await bob(wb, "webrtc");
   await connect(wa, wb);
   const rtc = await drained(wa, wb);
+  const rtcCpu = cpuSince(rtcCpu0);
   const clean = await gone(env, wa, bc, wb, false);
   await wa.evaluate(() => (window.seen = { up: 0, down: 0 }));
   wb = await openHarness(bc, env.baseUrl);
@@ -106,6 +111,8 @@ for (let r = 0; r < ROUNDS; r++) {
       `mesh/WebRTC ${fmt(mesh.ms / rtc.ms, 2)}; first message after open: mesh ${fmt(mesh.firstMs, 0)} ms, WebRTC ${fmt(rtc.firstMs, 0)} ms; ` +
       `each once in order: ${mesh.once && rtc.once}; WebRTC unavailable after clean close ${fmt(clean, 0)} ms, after crash ${fmt(crash, 0)} ms`,
   );
+  const top = (cpu) => cpu.slice(0, 5).map(([kind, ms]) => `${kind} ${ms}`).join(", ");
+  console.log(`  CPU from bob's start, mesh: ${top(meshCpu)}\n  CPU from bob's start, WebRTC: ${top(rtcCpu)}`);
 }
 const med = (f) => median(rows.map(f));
 console.log(
