@@ -75,6 +75,46 @@ async function plainBob(s, n, receipts) {
   return { t0, cpu0, done, bodies, close: () => bob.stop() };
 }
 
+/**
+ * The floor of any relay in a client, timed as ours: alice as a plain @xmpp/client in Node (TCP),
+ * online with nothing stored, no browser, waiting for nothing, sends the n the moment bob's presence
+ * reaches her; done when bob holds them all. What Prosody and bob cost for n live stanzas.
+ */
+async function floorDrain(s, n, kind) {
+  const alice = await connectClient(s, { username: "alice", presence: true });
+  const seen = new Promise((resolve) => alice.on("stanza", (st) => st.is("presence") && st.attrs.from?.startsWith("bob@") && !st.attrs.type && resolve()));
+  void seen.then(() => {
+    for (let i = 0; i < n; i++) void alice.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" })));
+  });
+  const b = await plainBob(s, n, kind === "receipts");
+  await b.close();
+  await alice.stop();
+  return { ms: b.done - b.t0, inOrder: inOrder(b.bodies, n) };
+}
+
+/**
+ * The same floor in the browser: alice's page with only an XMPP relay's client (@xmpp/client over
+ * WebSocket, as ours uses), nothing stored, sends the n at bob's presence with the client's own
+ * send; done when bob holds them all. What a browser page costs for n live stanzas, before any store.
+ */
+async function browserFloor(env, s, n, kind) {
+  const context = await env.browser.newContext();
+  const page = await openHarness(context, env.baseUrl);
+  await page.evaluate(async ({ service, n }) => {
+    const { createXmppRelay, xml } = window.harness;
+    const relay = await createXmppRelay({ service, jid: "alice@localhost", password: "secret", mechanism: "PLAIN" });
+    const off = relay.onPresence((c) => {
+      if (c.peer !== "bob@localhost" || !c.available) return;
+      off();
+      for (let i = 0; i < n; i++) void relay.client.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" }))).catch(() => {});
+    });
+  }, { service: s.wsUrl, n });
+  const b = await plainBob(s, n, kind === "receipts");
+  await b.close();
+  await context.close();
+  return { ms: b.done - b.t0, inOrder: inOrder(b.bodies, n) };
+}
+
 const bobOf = (env, s, n, kind) => (kind === "browser" ? browserBob(env, s, n) : plainBob(s, n, kind === "receipts"));
 const inOrder = (bodies, n) => bodies.length === n && bodies.every((b, i) => b === `m${i}`);
 
@@ -122,13 +162,19 @@ for (const n of SIZES) {
       const baseAll = machineCpuMs() - b.cpu0;
       const baseCpu = cpuMs(theirs.pid) - baseCpu0;
       await b.close();
-      rows.push({ ours: oursMs, base: baseMs, oursCpu, baseCpu, oursAll, baseAll });
+      const floor = kind === "browser" ? null : await floorDrain(ours, n, kind);
+      const pageFloor = kind === "browser" ? null : await browserFloor(env, ours, n, kind);
+      rows.push({ ours: oursMs, base: baseMs, oursCpu, baseCpu, oursAll, baseAll, floor: floor?.ms, pageFloor: pageFloor?.ms });
+      if (floor) console.log(`  floors, alice online with nothing stored, sending at bob's presence: Node ${fmt(floor.ms, 0)} ms (in order once: ${floor.inOrder}), browser page ${fmt(pageFloor.ms, 0)} ms (in order once: ${pageFloor.inOrder}); mod_offline / floor: Node ${fmt(baseMs / floor.ms, 2)}, browser ${fmt(baseMs / pageFloor.ms, 2)}`);
       console.log(`N=${n} bob=${kind} round ${r + 1}: offline-edge drain ${fmt(oursMs, 0)} ms (in order once: ${inOrder(a.bodies, n)}); mod_offline ${fmt(baseMs, 0)} ms (in order: ${inOrder(b.bodies, n)}); mod_offline/ours ${fmt(baseMs / oursMs, 2)}; Prosody CPU ours ${oursCpu} ms, mod_offline ${baseCpu} ms; machine CPU ours ${oursAll} ms, mod_offline ${baseAll} ms`);
     }
     const ratios = rows.map((x) => x.base / x.ours);
     const line = `N=${n} bob=${kind}: median ours ${fmt(median(rows.map((x) => x.ours)), 0)} ms, mod_offline ${fmt(median(rows.map((x) => x.base)), 0)} ms, ratio (mod_offline time / ours) ${fmt(median(ratios), 2)} (min ${fmt(Math.min(...ratios), 2)}, max ${fmt(Math.max(...ratios), 2)}); Prosody CPU median ours ${median(rows.map((x) => x.oursCpu))} ms, mod_offline ${median(rows.map((x) => x.baseCpu))} ms; machine CPU (every process, 2 cores) median ours ${median(rows.map((x) => x.oursAll))} ms, mod_offline ${median(rows.map((x) => x.baseAll))} ms`;
-    results.push(line);
-    console.log(line);
+    const floors = rows.filter((x) => x.floor).map((x) => x.base / x.floor);
+    const pageFloors = rows.filter((x) => x.pageFloor).map((x) => x.base / x.pageFloor);
+    const range = (r) => `${fmt(median(r), 2)} (min ${fmt(Math.min(...r), 2)}, max ${fmt(Math.max(...r), 2)})`;
+    results.push(floors.length ? `${line}; mod_offline time / floor's: Node ${range(floors)}, browser page ${range(pageFloors)}` : line);
+    console.log(results.at(-1));
   }
 }
 console.log("\nsummary\n" + results.join("\n"));

@@ -6,8 +6,10 @@ import { parseRequest } from "../../src/protocol/request.ts";
 import { defineOfflineDashboard, exposeDebugHandle } from "../../src/dashboard/index.ts";
 import { startChat } from "./chat-harness.ts";
 import { readMessage } from "../../src/core/stanza.ts";
+import { createXmppRelay } from "../../src/relay/xmpp/create.ts";
+import { xml } from "@xmpp/client";
 
-const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat, readMessage };
+const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat, readMessage, createXmppRelay, xml };
 declare global {
   interface Window {
     harness: typeof harness;
