@@ -173,7 +173,8 @@ for (const n of SIZES) {
     const floors = rows.filter((x) => x.floor).map((x) => x.base / x.floor);
     const pageFloors = rows.filter((x) => x.pageFloor).map((x) => x.base / x.pageFloor);
     const range = (r) => `${fmt(median(r), 2)} (min ${fmt(Math.min(...r), 2)}, max ${fmt(Math.max(...r), 2)})`;
-    results.push(floors.length ? `${line}; mod_offline time / floor's: Node ${range(floors)}, browser page ${range(pageFloors)}` : line);
+    const ofFloor = rows.filter((x) => x.pageFloor).map((x) => x.pageFloor / x.ours);
+    results.push(floors.length ? `${line}; mod_offline time / floor's: Node ${range(floors)}, browser page ${range(pageFloors)}; browser floor's time / ours ${range(ofFloor)}` : line);
     console.log(results.at(-1));
   }
 }

@@ -1,6 +1,6 @@
 // Shared set-up for browser benchmarks: the production build served by
 // `vite preview` on 127.0.0.1, and Debian's Chromium through playwright-core.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, preview } from "vite";
@@ -29,6 +29,9 @@ export async function startBench({ workbox = false, args = [], plain = false } =
       build: { outDir: join(outDir, "bench"), emptyOutDir: false, lib: { entry: "bench/pages/workbox-queue.js", formats: ["es"], fileName: () => "workbox-queue.js" } },
     });
   }
+  // A service worker with raw IndexedDB only (/bench/floor-sw.js): the floor of any worker-hosted store.
+  mkdirSync(join(outDir, "bench"), { recursive: true });
+  copyFileSync("bench/pages/floor-sw.js", join(outDir, "bench", "floor-sw.js"));
   const server = await preview({ build: { outDir }, preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
   const { port } = server.httpServer.address();
   const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -194,4 +197,25 @@ export function cpuByProcess(names = {}) {
 /** CPU ms each kind of process used since `before` (a cpuByProcess() reading), most first. */
 export function cpuSince(before, names = {}) {
   return [...cpuByProcess(names)].map(([kind, ms]) => [kind, ms - (before.get(kind) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * In the page: registers the floor worker (bench/pages/floor-sw.js) under its own scope and returns nothing;
+ * `window.floor(request)` then sends it one request on a fresh reply port, as messageSW does, and resolves
+ * with the answer. Resolves once the worker can answer (installing or later), as our store answers.
+ */
+export function openFloorWorker(page) {
+  return page.evaluate(async () => {
+    const t0 = performance.now();
+    const registration = await navigator.serviceWorker.register("/bench/floor-sw.js", { scope: "/bench/floor/" });
+    const worker = () => registration.active ?? registration.waiting ?? registration.installing;
+    window.floor = (request) =>
+      new Promise((resolve, reject) => {
+        const c = new MessageChannel();
+        c.port1.onmessage = (e) => (e.data.ok ? resolve(e.data.value) : reject(new Error(e.data.error)));
+        worker().postMessage(request, [c.port2]);
+      });
+    await window.floor({ op: "count" });
+    return performance.now() - t0;
+  });
 }

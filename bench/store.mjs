@@ -1,13 +1,15 @@
 // The store's figures of issue 11, each against its baseline in the same
 // browser run, rounds interleaved; prints per-round figures and the median
 // ratio with its min-max. Run: node bench/store.mjs <figure> [rounds]
-//   writes   awaited writes and writes fired at once vs Workbox Queue.pushRequest
+//   writes   awaited writes and writes fired at once vs Workbox Queue.pushRequest; for awaited
+//            writes also the floor of any store in a service worker (bench/pages/floor-sw.js): a
+//            round trip to a worker doing one raw add, and one doing a raw limit check (get, add, put)
 //   pop      pop 10,000 vs raw IndexedDB getAll + delete(range)
 //   peers    write throughput with 10,000 distinct peers vs 1 peer
 //   startup  first visit, and repeat visits (reloads once the worker controls the page; median of 5) vs raw indexedDB.open
 //   depth    single-write p50 with a queue of 5,000 vs an empty one
 // MODE=page runs our side in page mode (default: worker).
-import { fmt, median, openHarness, openUnlimitedStore, quantile, spread, startBench } from "./lib.mjs";
+import { fmt, median, openFloorWorker, openHarness, openUnlimitedStore, quantile, spread, startBench } from "./lib.mjs";
 
 const FIGURES = { writes, pop, peers, startup, depth };
 const figure = process.argv[2];
@@ -47,6 +49,7 @@ async function writes() {
   const context = await env.browser.newContext();
   const page = await storePage(context);
   await page.evaluate(async () => (window.wb = await import("/bench/workbox-queue.js")));
+  await openFloorWorker(page);
   const run = (who, n, atOnce, round) =>
     page.evaluate(
       async ({ who, n, atOnce, round }) => {
@@ -54,6 +57,8 @@ async function writes() {
           `<message type='chat' from='alice@localhost/A' to='peer${i % 100}@localhost' id='w${round}-${i}'><body>message ${i}, a typical chat line of some length</body></message>`;
         let one;
         if (who === "ours") one = (i) => window.store.write([msg(i)]).then(([r]) => { if (r.status !== "stored") throw new Error(r.status); });
+        else if (who === "floor-add") one = (i) => window.floor({ op: "add", stanza: msg(i) });
+        else if (who === "floor-checked") one = (i) => window.floor({ op: "checked", stanza: msg(i), owner: `peer${i % 100}@localhost` });
         else {
           const q = window.wb.newQueue(`q-${round}-${atOnce}-${Math.random()}`);
           one = (i) => q.pushRequest({ request: window.wb.requestFor(msg(i)) });
@@ -67,19 +72,25 @@ async function writes() {
     );
   const awaited = [];
   const fired = [];
+  const floors = { add: [], checked: [] };
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? ["workbox", "ours"] : ["ours", "workbox"];
     const t = {};
-    for (const who of order) t[`${who}-awaited`] = await run(who, AWAITED, false, r);
+    const floorOrder = r % 2 ? ["floor-checked", "floor-add"] : ["floor-add", "floor-checked"];
+    for (const who of [...order, ...floorOrder]) t[`${who}-awaited`] = await run(who, AWAITED, false, r);
+    floors.add.push(t["workbox-awaited"] / t["floor-add-awaited"]);
+    floors.checked.push(t["workbox-awaited"] / t["floor-checked-awaited"]);
     for (const who of order) t[`${who}-fired`] = await run(who, FIRED, true, r);
     awaited.push(t["workbox-awaited"] / t["ours-awaited"]);
     fired.push(t["workbox-fired"] / t["ours-fired"]);
     console.log(
       `round ${r + 1}: awaited ${AWAITED}: ours ${fmt(t["ours-awaited"], 0)} ms, Workbox ${fmt(t["workbox-awaited"], 0)} ms, x${fmt(awaited.at(-1), 2)}; ` +
-        `fired ${FIRED}: ours ${fmt(t["ours-fired"], 0)} ms, Workbox ${fmt(t["workbox-fired"], 0)} ms, x${fmt(fired.at(-1), 2)}`,
+        `fired ${FIRED}: ours ${fmt(t["ours-fired"], 0)} ms, Workbox ${fmt(t["workbox-fired"], 0)} ms, x${fmt(fired.at(-1), 2)}; ` +
+        `awaited floors in a worker: raw add ${fmt(t["floor-add-awaited"], 0)} ms, raw get+add+put ${fmt(t["floor-checked-awaited"], 0)} ms`,
     );
   }
   verdict("awaited writes, Workbox time / ours", awaited, 1.5);
+  console.log(`awaited writes, Workbox time / a worker floor's: raw add ${spread(floors.add)}; raw get+add+put (a limit check) ${spread(floors.checked)}`);
   verdict("writes fired at once, Workbox time / ours", fired, 10);
   await context.close();
 }
@@ -163,15 +174,52 @@ async function peers() {
       },
       { n: N, peers, round },
     );
+  // The floor of a store that keeps a count row per queue (for O(1) limit checks at any depth): raw
+  // IndexedDB, one transaction, each message added and its queue's row read and put, once per queue.
+  const rawRows = (peers) =>
+    page.evaluate(async ({ n, peers }) => {
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(`raw-rows-${Math.random()}`, 1);
+        r.onupgradeneeded = () => {
+          r.result.createObjectStore("m", { keyPath: ["owner", "ts", "seq"] });
+          r.result.createObjectStore("c", { keyPath: "owner" });
+        };
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const t0 = performance.now();
+      const tx = db.transaction(["m", "c"], "readwrite");
+      const owners = new Map();
+      for (let i = 0; i < n; i++) {
+        const owner = `p${i % peers}@localhost`;
+        owners.set(owner, (owners.get(owner) ?? 0) + 1);
+        tx.objectStore("m").add({ owner, ts: Date.now(), seq: i, id: `x${i}`, from: "alice@localhost/A", expireAt: null, marker: null, verified: true,
+          packet: `<message type='chat' from='alice@localhost/A' to='${owner}' id='x${i}'><body>message ${i}, a typical chat line of some length</body></message>` });
+      }
+      for (const [owner, k] of owners) {
+        const get = tx.objectStore("c").get(owner);
+        get.onsuccess = () => tx.objectStore("c").put({ owner, count: (get.result?.count ?? 0) + k, seq: k });
+      }
+      await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+      const ms = performance.now() - t0;
+      db.close();
+      return ms;
+    }, { n: N, peers });
   const ratios = [];
+  const floors = [];
   for (let r = 0; r < ROUNDS; r++) {
     let many, one;
     if (r % 2) [one, many] = [await run(1, r), await run(N, r)];
     else [many, one] = [await run(N, r), await run(1, r)];
     ratios.push(one / many);
-    console.log(`round ${r + 1}: ${N} writes: to ${N} peers ${fmt(many, 0)} ms, to 1 peer ${fmt(one, 0)} ms, throughput ratio ${fmt(one / many, 2)}`);
+    let rawMany, rawOne;
+    if (r % 2) [rawOne, rawMany] = [await rawRows(1), await rawRows(N)];
+    else [rawMany, rawOne] = [await rawRows(N), await rawRows(1)];
+    floors.push(rawOne / rawMany);
+    console.log(`round ${r + 1}: ${N} writes: to ${N} peers ${fmt(many, 0)} ms, to 1 peer ${fmt(one, 0)} ms, throughput ratio ${fmt(one / many, 2)}; raw with a row per queue: ${fmt(rawMany, 0)} ms vs ${fmt(rawOne, 0)} ms, ${fmt(rawOne / rawMany, 2)}`);
   }
   verdict(`throughput with ${N} peers / with 1 peer`, ratios, 0.8);
+  console.log(`the same ratio for raw IndexedDB keeping a count row per queue (one get and put per queue): ${spread(floors)}`);
   await context.close();
 }
 
@@ -201,6 +249,8 @@ async function startup() {
       await new Promise((res) => { const q = db.transaction("m").objectStore("m").count(); q.onsuccess = res; });
       return { call: performance.now() - t0, nav: performance.now() };
     });
+  // The floor of a worker-hosted store: register a worker with raw IndexedDB only, and one count from it.
+  const floorReady = async (page) => ({ call: await openFloorWorker(page), nav: await page.evaluate(() => performance.now()) });
   const visits = async (ready) => {
     const context = await env.browser.newContext();
     const page = await openHarness(context, env.baseUrl);
@@ -226,18 +276,24 @@ async function startup() {
   const first = [];
   const repeat = [];
   const firstNav = [];
+  const floorFirst = [];
+  const floorRepeat = [];
   for (let r = 0; r < ROUNDS; r++) {
-    let o, b;
-    if (r % 2) [b, o] = [await visits(rawReady), await visits(oursReady)];
-    else [o, b] = [await visits(oursReady), await visits(rawReady)];
+    let o, b, f;
+    if (r % 2) [f, b, o] = [await visits(floorReady), await visits(rawReady), await visits(oursReady)];
+    else [o, b, f] = [await visits(oursReady), await visits(rawReady), await visits(floorReady)];
     first.push(o.first.call / b.first.call);
     repeat.push(o.repeat.call / b.repeat.call);
     firstNav.push(o.first.nav / b.first.nav);
+    floorFirst.push(f.first.call / b.first.call);
+    floorRepeat.push(f.repeat.call / b.repeat.call);
     console.log(
       `round ${r + 1}: first visit: ours ${fmt(o.first.call, 0)} ms, raw ${fmt(b.first.call, 0)} ms, x${fmt(first.at(-1), 2)} ` +
-        `(from navigation: ${fmt(o.first.nav, 0)} vs ${fmt(b.first.nav, 0)} ms); repeat: ours ${fmt(o.repeat.call, 0)} ms, raw ${fmt(b.repeat.call, 0)} ms, x${fmt(repeat.at(-1), 2)}`,
+        `(from navigation: ${fmt(o.first.nav, 0)} vs ${fmt(b.first.nav, 0)} ms); repeat: ours ${fmt(o.repeat.call, 0)} ms, raw ${fmt(b.repeat.call, 0)} ms, x${fmt(repeat.at(-1), 2)}; ` +
+        `floor worker: first ${fmt(f.first.call, 0)} ms, repeat ${fmt(f.repeat.call, 0)} ms`,
     );
   }
+  console.log(`a worker floor / raw (register a raw-IndexedDB worker, one count from it): first visit ${spread(floorFirst)}, repeat ${spread(floorRepeat)}`);
   verdict("first visit, ours / raw (from the call)", first, 2, false);
   console.log(`first visit from navigation start, ours / raw: ${spread(firstNav)}`);
   verdict("repeat visit, ours / raw (from the call)", repeat, 1.2, false);
