@@ -7,8 +7,7 @@
 // the service worker over the drain, in bench/profiles/drain-mesh-<who>.cpuprofile,
 // with each one's busy time and top functions (MINIFY=0 keeps the names readable).
 // SEEN=memory: bob's seen ids in memory only, not IndexedDB (what persisted claims cost).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpuByProcess, cpuSince, fmt, machineCpuMs, median, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
+import { cpuByProcess, cpuSince, fmt, machineCpuMs, median, openHarness, startBench, startProfiles, stopProfiles, workerSession } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const N = 10_000;
@@ -27,11 +26,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }, { config: unlimited, n: N, to: BOB });
   const bob = await openHarness(context, env.baseUrl);
   const profiles = process.env.PROFILE === "1" ? [["alice", await context.newCDPSession(alice)], ["bob", await context.newCDPSession(bob)], ["worker", await workerSession(env)]] : [];
-  for (const [, session] of profiles) {
-    await session.send("Profiler.enable");
-    await session.send("Profiler.setSamplingInterval", { interval: 200 });
-    await session.send("Profiler.start");
-  }
+  await startProfiles(profiles);
   const cpu0 = machineCpuMs();
   const byProcess0 = cpuByProcess();
   // Bob's app has everything (bob's clock), then alice's queue is empty (the end: wall clock, same machine).
@@ -51,15 +46,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const ms = Date.now() - start;
   const cpu = machineCpuMs() - cpu0;
   const byProcess = cpuSince(byProcess0);
-  for (const [who, session] of profiles) {
-    const { profile } = await session.send("Profiler.stop");
-    mkdirSync("bench/profiles", { recursive: true });
-    const file = `bench/profiles/drain-mesh-${who}.cpuprofile`;
-    writeFileSync(file, JSON.stringify(profile));
-    const { total, idle, top } = selfTimes(profile, env.baseUrl);
-    console.log(`${who}: busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms (${file}); top self time:`);
-    for (const [fn, t] of top.slice(0, 12)) console.log(`  ${fmt(t, 1).padStart(8)} ms  ${fn}`);
-  }
+  await stopProfiles(profiles, "drain-mesh", env.baseUrl);
   const left = await alice.evaluate((to) => window.chat.store.count(to), BOB);
   const bodies = await bob.evaluate(() => window.chat.received.map((m) => m.body));
   const inOrder = bodies.every((b, i) => b === `queued ${i}`) && bodies.length === N;

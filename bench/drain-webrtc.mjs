@@ -10,7 +10,9 @@
 // Signalling: the benchmark carries the offer and answer (bring your own
 // channel), so no signalling server is timed. Run: node bench/drain-webrtc.mjs [rounds]
 // Each round also prints the machine's CPU by process over each drain (from bob's start).
-import { cpuByProcess, cpuSince, fmt, median, openHarness, startBench } from "./lib.mjs";
+// PROFILE=1 (one round is enough; MINIFY=0 keeps names): CPU profiles of alice's and bob's pages and
+// alice's service worker over the WebRTC drain, in bench/profiles/drain-webrtc-<who>.cpuprofile.
+import { cpuByProcess, cpuSince, fmt, median, openHarness, startBench, startProfiles, stopProfiles, workerSession } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const N = 10_000;
@@ -92,11 +94,14 @@ for (let r = 0; r < ROUNDS; r++) {
   const wa = await openHarness(ac, env.baseUrl);
   await alice(wa, "webrtc");
   let wb = await openHarness(bc, env.baseUrl);
+  const profiles = process.env.PROFILE === "1" ? [["alice", await ac.newCDPSession(wa)], ["bob", await bc.newCDPSession(wb)], ["worker", await workerSession(env)]] : [];
+  await startProfiles(profiles);
   const rtcCpu0 = cpuByProcess();
   await bob(wb, "webrtc");
   await connect(wa, wb);
   const rtc = await drained(wa, wb);
   const rtcCpu = cpuSince(rtcCpu0);
+  await stopProfiles(profiles, "drain-webrtc", env.baseUrl);
   const clean = await gone(env, wa, bc, wb, false);
   await wa.evaluate(() => (window.seen = { up: 0, down: 0 }));
   wb = await openHarness(bc, env.baseUrl);

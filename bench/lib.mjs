@@ -1,6 +1,6 @@
 // Shared set-up for browser benchmarks: the production build served by
 // `vite preview` on 127.0.0.1, and Debian's Chromium through playwright-core.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, preview } from "vite";
@@ -130,7 +130,7 @@ export function selfTimes(profile, baseUrl = "") {
  * carried by Target.sendMessageToTarget / receivedMessageFromTarget.
  */
 export async function workerSession(env) {
-  const isOurWorker = (t) => t.type === "service_worker" && t.url.startsWith(env.baseUrl);
+  const isOurWorker = (t) => t.type === "service_worker" && t.url === `${env.baseUrl}/sw.js`;
   if (env.browser.attach) {
     const session = await env.browser.attach(isOurWorker);
     if (!session) throw new Error("no service worker target");
@@ -138,7 +138,7 @@ export async function workerSession(env) {
   }
   const browserSession = await env.browser.newBrowserCDPSession();
   const { targetInfos } = await browserSession.send("Target.getTargets");
-  const sw = targetInfos.find((t) => t.type === "service_worker" && t.url.startsWith(env.baseUrl));
+  const sw = targetInfos.find(isOurWorker);
   if (!sw) throw new Error("no service worker target");
   const { sessionId } = await browserSession.send("Target.attachToTarget", { targetId: sw.targetId, flatten: false });
   let nextId = 1;
@@ -218,4 +218,26 @@ export function openFloorWorker(page) {
     await window.floor({ op: "count" });
     return performance.now() - t0;
   });
+}
+
+/** Starts the CPU profiler on each [name, CDP session] pair (sampling every 200 µs). */
+export async function startProfiles(sessions) {
+  for (const [, session] of sessions) {
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: 200 });
+    await session.send("Profiler.start");
+  }
+}
+
+/** Stops them, writes bench/profiles/<prefix>-<name>.cpuprofile and prints each one's busy and idle time and top self times. */
+export async function stopProfiles(sessions, prefix, baseUrl) {
+  for (const [who, session] of sessions) {
+    const { profile } = await session.send("Profiler.stop");
+    mkdirSync("bench/profiles", { recursive: true });
+    const file = `bench/profiles/${prefix}-${who}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    const { total, idle, top } = selfTimes(profile, baseUrl);
+    console.log(`${who}: busy ${fmt(total, 0)} ms, idle ${fmt(idle, 0)} ms (${file}); top self time:`);
+    for (const [fn, t] of top.slice(0, 12)) console.log(`  ${fmt(t, 1).padStart(8)} ms  ${fn}`);
+  }
 }

@@ -30,11 +30,33 @@ export function serialise(el: Element): string {
   return readBack(el).text;
 }
 
-/** An element's serialised form and what a parser reads from it (see {@link serialise}). */
+/**
+ * The text each element read here was read from (or proven to read back
+ * as). An element that still serialises to exactly that text needs no
+ * second reading: the strict reader gives the same text the same verdict.
+ * A drained message is read once by the drain and again by the relay that
+ * sends it; this makes the second reading a copy.
+ */
+const readFrom = new WeakMap<Element, string>();
+
+/** A copy of `el`, or null if it holds anything but elements and strings (then it is read the long way). */
+function plainCopy(el: Element): Element | null {
+  const copy = new Element(el.name, el.attrs); // the attributes are copied
+  for (const child of el.children) {
+    const c = typeof child === "string" ? child : child instanceof Element ? plainCopy(child) : null;
+    if (c === null) return null;
+    copy.append(c);
+  }
+  return copy;
+}
+
+/** An element's serialised form and what a parser reads from it (see {@link serialise}), remembered for the next reading. */
 function readBack(el: Element): { text: string; read: Element } {
   if (depthOf(el) > MAX_STANZA_DEPTH) throw new MalformedStanzaError(`Malformed XML: elements nest deeper than ${MAX_STANZA_DEPTH} levels.`);
   const text = el.toString();
-  return { text, read: readXml(text) };
+  const read = (readFrom.get(el) === text && plainCopy(el)) || readXml(text);
+  readFrom.set(read, text);
+  return { text, read };
 }
 
 /** UTF-8 length of `text`, or a bound below `cap` (3 bytes a UTF-16 unit at most) without encoding it. */
@@ -47,24 +69,36 @@ function byteSize(text: string, cap: number): number {
  * cap before any parsing work is spent on it.
  */
 export function readMessage(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BYTES): Element {
+  return readMessageText(input, maxBytes).element;
+}
+
+/**
+ * {@link readMessage}, with the text the message was read from: what a relay
+ * puts on the wire, with no second serialisation.
+ */
+export function readMessageText(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BYTES): { element: Element; text: string } {
   let el: Element;
+  let text: string;
   if (typeof input === "string") {
     const size = byteSize(input, maxBytes);
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
     el = parseElement(input);
+    readFrom.set(el, input);
+    text = input;
   } else if (input instanceof Element) {
     // Our own reading of the caller's tree: what we keep is what a parser reads from it.
-    const { text, read } = readBack(input);
-    const size = byteSize(text, maxBytes);
+    const back = readBack(input);
+    const size = byteSize(back.text, maxBytes);
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
-    el = read;
+    el = back.read;
+    text = back.text;
   } else {
     throw new MalformedStanzaError("A stanza must be an XML string or an @xmpp/xml element.");
   }
   if (el.name !== "message") throw new MalformedStanzaError(`Expected <message/>, got <${el.name}/>.`);
   const ns = el.attrs.xmlns;
   if (ns !== undefined && ns !== NS.client) throw new MalformedStanzaError(`Unexpected message namespace ${ns}.`);
-  return el;
+  return { element: el, text };
 }
 
 /** The `type` of a message, `normal` when absent (RFC 6121 §5.2.2). */

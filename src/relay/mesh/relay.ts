@@ -1,7 +1,7 @@
 import type { Element } from "@xmpp/xml";
 import { option } from "../../core/options.ts";
 import { address, bareJid, parseAddress } from "../../core/jid.ts";
-import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage, readMessageText } from "../../core/stanza.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { randomId } from "../../core/id.ts";
 import { Deadlines, type Deadline } from "../../core/deadlines.ts";
@@ -139,7 +139,7 @@ export class MeshRelay implements Relay {
    * or every tab it went to left first.
    */
   async send(stanza: Element): Promise<SendOutcome> {
-    const el = readMessage(stanza, this.maxBytes);
+    const { element: el, text } = readMessageText(stanza, this.maxBytes);
     const peer = bareJid(el.attrs.to);
     if (this.closed) return { status: "unknown", reason: "closed" };
     if (!this.roster.isAvailable(peer)) return BOUNCED;
@@ -150,7 +150,7 @@ export class MeshRelay implements Relay {
     const outcome = new Promise<SendOutcome>((resolve) => {
       this.pending.set(ref, { peer, target, id: stanzaId(el, ref), resolve, deadline: this.ackWaits.add(ref) });
     });
-    this.post({ v: MESH_VERSION, kind: "message", from: this.address, to: target, ref, stanza: el.toString() });
+    this.post({ v: MESH_VERSION, kind: "message", from: this.address, to: target, ref, stanza: text });
     return outcome;
   }
 

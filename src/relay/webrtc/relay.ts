@@ -1,9 +1,9 @@
 import type { Element } from "@xmpp/xml";
 import { option } from "../../core/options.ts";
 import { InvalidOptionError } from "../../core/errors.ts";
-import { bareJid, parseAddress } from "../../core/jid.ts";
+import { address, bareJid, parseAddress } from "../../core/jid.ts";
 import { Listeners } from "../../core/listeners.ts";
-import { DEFAULT_MAX_STANZA_BYTES, readMessage } from "../../core/stanza.ts";
+import { DEFAULT_MAX_STANZA_BYTES, readMessage, readMessageText } from "../../core/stanza.ts";
 import { MAX_BATCH_CHARS, MAX_FRAMES_PER_POST, MAX_INTERVAL, MESH_VERSION, MIN_INTERVAL, framesOf, readFrame, stanzaId, type MeshFrame, type MessageFrame } from "../mesh/frame.ts";
 import { randomId } from "../xmpp/ids.ts";
 import { Deadlines, type Deadline } from "../../core/deadlines.ts";
@@ -234,7 +234,7 @@ export class WebRtcRelay implements Relay {
    * comes in time or the channel drops first.
    */
   async send(stanza: Element): Promise<SendOutcome> {
-    const el = readMessage(stanza, this.maxBytes);
+    const { element: el, text } = readMessageText(stanza, this.maxBytes);
     const peer = bareJid(el.attrs.to);
     if (this.closed) return { status: "unknown", reason: "closed" };
     const link = this.liveLink(peer);
@@ -243,7 +243,7 @@ export class WebRtcRelay implements Relay {
     const outcome = new Promise<SendOutcome>((resolve) => {
       this.pending.set(ref, { link, id: stanzaId(el, ref), resolve, deadline: this.ackWaits.add(ref) });
     });
-    const frame: MessageFrame = { v: MESH_VERSION, kind: "message", from: this.address, to: link.remote!, ref, stanza: el.toString() };
+    const frame: MessageFrame = { v: MESH_VERSION, kind: "message", from: this.address, to: link.remote!, ref, stanza: text };
     if (!this.post(link, frame, ref)) this.settle(ref, { status: "unknown", reason: "send-failed" });
     return outcome;
   }
@@ -423,8 +423,8 @@ export class WebRtcRelay implements Relay {
   }
 
   private onMessageFrame(link: Link, frame: MessageFrame): void {
-    const to = parseAddress(frame.to);
-    if (to.bare().toString() !== this.self || (to.resource && frame.to !== this.address)) {
+    const to = address(frame.to); // cached: the same few addresses come on every frame
+    if (to.bare !== this.self || (to.resource && to.full !== this.address)) {
       return this.refuse(link, "misaddressed", `message for ${frame.to}`);
     }
     let el: Element;

@@ -1,5 +1,5 @@
 import type { Element } from "@xmpp/xml";
-import { parseAddress } from "../../core/jid.ts";
+import { address, bareJid } from "../../core/jid.ts";
 import { NS } from "../../core/namespaces.ts";
 import { PERMANENT_ERROR_TYPES, type StanzaErrorData } from "../../core/dead-letter.ts";
 import { Deadlines, type Deadline } from "../../core/deadlines.ts";
@@ -287,9 +287,10 @@ export class DeliveryTracker {
   private fromPeer(from: string | undefined, peer: string): boolean {
     if (from === undefined) return true;
     try {
-      const jid = parseAddress(from);
-      if (jid.bare().toString() === peer) return true;
-      return !jid.local && !jid.resource && (peer.endsWith(`@${jid.domain}`) || jid.domain === this.options.ownDomain());
+      const a = address(from); // cached: every receipt and bounce of a drain comes from the same few
+      if (a.bare === peer) return true;
+      // A server's address is a bare domain (a domain never holds "@").
+      return !a.bare.includes("@") && !a.resource && (peer.endsWith(`@${a.bare}`) || a.bare === this.options.ownDomain());
     } catch {
       return false;
     }
@@ -324,7 +325,7 @@ export class DeliveryTracker {
 /** Whether `from` is (a resource of) the peer itself. */
 function sameBare(from: string | undefined, peer: string): boolean {
   try {
-    return parseAddress(from).bare().toString() === peer;
+    return bareJid(from) === peer;
   } catch {
     return false;
   }
