@@ -31,11 +31,12 @@ export function serialise(el: Element): string {
 }
 
 /**
- * The text each element read here was read from (or proven to read back
- * as). An element that still serialises to exactly that text needs no
- * second reading: the strict reader gives the same text the same verdict.
- * A drained message is read once by the drain and again by the relay that
- * sends it; this makes the second reading a copy.
+ * The text some elements were read from: those of {@link readStored} and
+ * of a second reading. An element that still serialises to exactly that
+ * text needs no second reading: the strict reader gives the same text the
+ * same verdict. A drained message is read once by the drain and again by
+ * the relay that sends it; this makes the second reading a copy. Elements
+ * handed to an app (received messages) are not kept here, nor their text.
  */
 const readFrom = new WeakMap<Element, string>();
 
@@ -83,7 +84,6 @@ export function readMessageText(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BY
     const size = byteSize(input, maxBytes);
     if (size > maxBytes) throw new OversizedStanzaError(size, maxBytes);
     el = parseElement(input);
-    readFrom.set(el, input);
     text = input;
   } else if (input instanceof Element) {
     // Our own reading of the caller's tree: what we keep is what a parser reads from it.
@@ -99,6 +99,17 @@ export function readMessageText(input: unknown, maxBytes = DEFAULT_MAX_STANZA_BY
   const ns = el.attrs.xmlns;
   if (ns !== undefined && ns !== NS.client) throw new MalformedStanzaError(`Unexpected message namespace ${ns}.`);
   return { element: el, text };
+}
+
+/**
+ * Reads a message this library stored, to send it: no size cap (it was
+ * checked when written), and its text remembered, so that the relay's own
+ * reading of the element is a copy, not a second parse.
+ */
+export function readStored(text: string): Element {
+  const el = readMessage(text, Infinity);
+  readFrom.set(el, text);
+  return el;
 }
 
 /** The `type` of a message, `normal` when absent (RFC 6121 §5.2.2). */

@@ -2,7 +2,7 @@ import type { OfflineStoreApi } from "../../core/store-api.ts";
 import { option } from "../../core/options.ts";
 import { bareJid } from "../../core/jid.ts";
 import type { PoppedMessage } from "../../core/offline-store.ts";
-import { readMessage } from "../../core/stanza.ts";
+import { readStored } from "../../core/stanza.ts";
 import type { StanzaErrorData } from "../../core/dead-letter.ts";
 import { MicroBatcher } from "../../core/micro-batch.ts";
 import { Flights } from "./flights.ts";
@@ -268,7 +268,7 @@ export class DrainEngine {
 
   private async sendOne(m: PoppedMessage, accepted: () => void): Promise<SendOutcome> {
     try {
-      return await this.relay.send(readMessage(m.stanza, Infinity), { accepted });
+      return await this.relay.send(readStored(m.stanza), { accepted });
     } catch (e) {
       return { status: "unknown", reason: e instanceof Error ? e.message : String(e) };
     }
