@@ -40,8 +40,13 @@ export function serialise(el: Element): string {
  */
 const readFrom = new WeakMap<Element, string>();
 
-/** A copy of `el`, or null if it holds anything but elements and strings (then it is read the long way). */
+/**
+ * A copy of `el`, or null if it holds anything but elements, strings and
+ * string attributes (then it is read the long way): a number may serialise
+ * as the string a parser would read, and the copy must be what it reads.
+ */
 function plainCopy(el: Element): Element | null {
+  for (const v of Object.values(el.attrs)) if (typeof v !== "string") return null;
   const copy = new Element(el.name, el.attrs); // the attributes are copied
   for (const child of el.children) {
     const c = typeof child === "string" ? child : child instanceof Element ? plainCopy(child) : null;

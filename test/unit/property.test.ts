@@ -127,6 +127,11 @@ const edit = fc.oneof(
   }),
   fc.string({ unit: "binary", maxLength: 4 }).map((t) => (el: Element) => void el.children.push(t)),
   name.map((n) => (el: Element) => void (el.name = n)),
+  fc.tuple(name, fc.oneof(fc.integer(), fc.constant(undefined), fc.constant(null))).map(([k, v]) => (el: Element) => void ((el.attrs as Record<string, unknown>)[k] = v)),
+  // Serialises exactly as before: only the values' type changes.
+  fc.constant((el: Element) => {
+    for (const [k, v] of Object.entries(el.attrs)) (el.attrs as Record<string, unknown>)[k] = new String(v);
+  }),
   fc.constant((el: Element) => void (el.children = [])),
 );
 /** The outcome of reading: its error's code, or the text and the tree read. */
@@ -156,6 +161,8 @@ describe("property: reading a message element a second time", () => {
         expect(outcome(() => readMessageText(el))).toEqual(long);
         if ("error" in long) return;
         const again = readMessage(el);
+        expect(again.attrs).toEqual(readMessage(long.text).attrs); // what a parser reads, attributes included
+        for (const v of Object.values(again.attrs)) expect(typeof v).toBe("string");
         expect(again).not.toBe(el);
         again.attrs.changed = "yes";
         expect(el.attrs.changed).toBeUndefined();
