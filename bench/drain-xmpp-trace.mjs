@@ -9,7 +9,9 @@
 // bench/profiles/drain-xmpp-<kind>-<page|worker>.cpuprofile and prints their
 // busy and idle time and top functions (MINIFY=0 keeps the names readable). Ends with the CPU time each kind of
 // process on the machine used (Chromium's by process type).
-// Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [PROFILE=1 [MINIFY=0]] node bench/drain-xmpp-trace.mjs
+// FLOOR=1: alice's page is bench/drain-xmpp.mjs's browser floor instead (only an XMPP relay's client, nothing
+// stored, the N sent at bob's presence), to see what a page pays with none of our code in the way.
+// Run: KIND=plain|receipts N=1000 [BATCH=100] [WINDOW=200] [FLOOR=1] [PROFILE=1 [MINIFY=0]] node bench/drain-xmpp-trace.mjs
 import { mkdirSync, writeFileSync } from "node:fs";
 import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
@@ -29,7 +31,27 @@ await subscribed(server);
 const env = await startBench({ plain: process.env.PLAYWRIGHT !== "1" });
 const context = await env.browser.newContext();
 const alice = await openHarness(context, env.baseUrl);
-await alice.evaluate(
+const FLOOR = process.env.FLOOR === "1";
+if (FLOOR) {
+  await alice.evaluate(
+    async ({ service, n }) => {
+      const { createXmppRelay, xml } = window.harness;
+      const relay = await createXmppRelay({ service, jid: "alice@localhost", password: "secret", mechanism: "PLAIN" });
+      const marks = (window.marks = []);
+      window.emptyAt = new Promise((resolve) => {
+        const off = relay.onPresence((c) => {
+          if (c.peer !== "bob@localhost" || !c.available) return;
+          off();
+          marks.push([Date.now(), "alice sees bob@localhost available"]);
+          for (let i = 0; i < n; i++) void relay.client.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" }))).catch(() => {});
+          marks.push([Date.now(), `all ${n} handed to the client`]);
+          resolve(Date.now()); // nothing queued: nothing to empty
+        });
+      });
+    },
+    { service: server.wsUrl, n: N },
+  );
+} else await alice.evaluate(
   async ({ service, n, config, batch, drainWindow }) => {
     const chat = (window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch, drainWindow }));
     await chat.store.write(Array.from({ length: n }, (_, i) => `<message type='chat' to='bob@localhost'><body>m${i}</body><request xmlns='urn:xmpp:receipts'/></message>`));
@@ -70,7 +92,7 @@ await alice.evaluate(
   { service: server.wsUrl, n: N, config: unlimited, batch: BATCH, drainWindow: WINDOW },
 );
 // PROFILE=1: alice's page and her service worker, each its own CPU profile.
-const profiling = process.env.PROFILE === "1" ? [["page", alice.cdp ? alice.cdp() : await context.newCDPSession(alice)], ["worker", await workerSession(env)]] : [];
+const profiling = process.env.PROFILE === "1" ? [["page", alice.cdp ? alice.cdp() : await context.newCDPSession(alice)], ...(FLOOR ? [] : [["worker", await workerSession(env)]])] : [];
 for (const [, session] of profiling) {
   await session.send("Profiler.enable");
   await session.send("Profiler.setSamplingInterval", { interval: 200 });
