@@ -22,15 +22,6 @@ export function parseElement(text: string): Element {
 }
 
 /**
- * The serialised form of an element, proven to read back: an element built
- * in code may hold names or characters no parser would accept, and nesting
- * past the cap; those are refused here rather than stored.
- */
-export function serialise(el: Element): string {
-  return readBack(el).text;
-}
-
-/**
  * The text some elements were read from: those of {@link readStored} and
  * of a second reading. An element that still serialises to exactly that
  * text needs no second reading: the strict reader gives the same text the
@@ -56,7 +47,12 @@ function plainCopy(el: Element): Element | null {
   return copy;
 }
 
-/** An element's serialised form and what a parser reads from it (see {@link serialise}), remembered for the next reading. */
+/**
+ * An element's serialised form, proven to read back (an element built in
+ * code may hold names or characters no parser would accept, or nest past
+ * the cap: those are refused), and what a parser reads from it, remembered
+ * for the next reading.
+ */
 function readBack(el: Element): { text: string; read: Element } {
   if (depthOf(el) > MAX_STANZA_DEPTH) throw new MalformedStanzaError(`Malformed XML: elements nest deeper than ${MAX_STANZA_DEPTH} levels.`);
   const text = el.toString();
