@@ -17,7 +17,7 @@ import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { startProsody } from "../test/prosody/prosody.mjs";
 import { cpuByProcess, cpuSince, fmt, openHarness, selfTimes, startBench, workerSession } from "./lib.mjs";
-import { subscribed, smSettled } from "./xmpp.mjs";
+import { browserFloorPage, subscribed, smSettled } from "./xmpp.mjs";
 
 const N = Number(process.env.N ?? 1000);
 const KIND = process.env.KIND ?? "plain";
@@ -33,24 +33,15 @@ const context = await env.browser.newContext();
 const alice = await openHarness(context, env.baseUrl);
 const FLOOR = process.env.FLOOR === "1";
 if (FLOOR) {
-  await alice.evaluate(
-    async ({ service, n }) => {
-      const { createXmppRelay, xml } = window.harness;
-      const relay = await createXmppRelay({ service, jid: "alice@localhost", password: "secret", mechanism: "PLAIN" });
-      const marks = (window.marks = []);
-      window.emptyAt = new Promise((resolve) => {
-        const off = relay.onPresence((c) => {
-          if (c.peer !== "bob@localhost" || !c.available) return;
-          off();
-          marks.push([Date.now(), "alice sees bob@localhost available"]);
-          for (let i = 0; i < n; i++) void relay.client.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" }))).catch(() => {});
-          marks.push([Date.now(), `all ${n} handed to the client`]);
-          resolve(Date.now()); // nothing queued: nothing to empty
-        });
-      });
-    },
-    { service: server.wsUrl, n: N },
-  );
+  await browserFloorPage(alice, server.wsUrl, N);
+  await alice.evaluate((n) => {
+    window.marks = [];
+    // Nothing queued, so nothing to empty: the queue's line is when all n were handed to the client.
+    window.emptyAt = window.floorSent.then(({ seen, sent }) => {
+      window.marks.push([seen, "alice sees bob@localhost available"], [sent, `all ${n} handed to the client`]);
+      return sent;
+    });
+  }, N);
 } else await alice.evaluate(
   async ({ service, n, config, batch, drainWindow }) => {
     const chat = (window.chat = await window.harness.startChat({ self: "alice@localhost", relay: "xmpp", service, store: { config }, drainBatch: batch, drainWindow }));

@@ -16,7 +16,7 @@ import { client } from "@xmpp/client";
 import { xml } from "@xmpp/xml";
 import { connectClient, startProsody } from "../test/prosody/prosody.mjs";
 import { cpuMs, fmt, machineCpuMs, median, openHarness, startBench } from "./lib.mjs";
-import { smSettled, subscribed } from "./xmpp.mjs";
+import { browserFloorPage, smSettled, subscribed } from "./xmpp.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 2);
 const SIZES = process.env.N ? [Number(process.env.N)] : [1000, 5000];
@@ -99,16 +99,7 @@ async function floorDrain(s, n, kind) {
  */
 async function browserFloor(env, s, n, kind) {
   const context = await env.browser.newContext();
-  const page = await openHarness(context, env.baseUrl);
-  await page.evaluate(async ({ service, n }) => {
-    const { createXmppRelay, xml } = window.harness;
-    const relay = await createXmppRelay({ service, jid: "alice@localhost", password: "secret", mechanism: "PLAIN" });
-    const off = relay.onPresence((c) => {
-      if (c.peer !== "bob@localhost" || !c.available) return;
-      off();
-      for (let i = 0; i < n; i++) void relay.client.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" }))).catch(() => {});
-    });
-  }, { service: s.wsUrl, n });
+  await browserFloorPage(await openHarness(context, env.baseUrl), s.wsUrl, n);
   const b = await plainBob(s, n, kind === "receipts");
   await b.close();
   await context.close();

@@ -200,9 +200,9 @@ export function cpuSince(before, names = {}) {
 }
 
 /**
- * In the page: registers the floor worker (bench/pages/floor-sw.js) under its own scope and returns nothing;
- * `window.floor(request)` then sends it one request on a fresh reply port, as messageSW does, and resolves
- * with the answer. Resolves once the worker can answer (installing or later), as our store answers.
+ * In the page: registers the floor worker (bench/pages/floor-sw.js) under its own scope; `window.floor(request)`
+ * then sends it one request on a fresh reply port, as messageSW does, and resolves with the answer. Resolves
+ * with the ms from the call until the worker's first answer (from a worker still installing, as ours answers).
  */
 export function openFloorWorker(page) {
   return page.evaluate(async () => {

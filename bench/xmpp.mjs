@@ -25,3 +25,28 @@ export async function smSettled(c) {
   await c.start();
   await enabled;
 }
+
+/**
+ * Makes a page the browser floor of a drain: an XMPP relay's client alone (@xmpp/client over WebSocket,
+ * as ours uses), nothing stored, which sends `n` messages with the client's own `send` the moment bob's
+ * presence reaches it. `window.floorSent` then resolves with { seen, sent } (Date.now() when it saw bob,
+ * and when all n were handed to the client).
+ */
+export function browserFloorPage(page, service, n) {
+  return page.evaluate(
+    async ({ service, n }) => {
+      const { createXmppRelay, xml } = window.harness;
+      const relay = await createXmppRelay({ service, jid: "alice@localhost", password: "secret", mechanism: "PLAIN" });
+      window.floorSent = new Promise((resolve) => {
+        const off = relay.onPresence((c) => {
+          if (c.peer !== "bob@localhost" || !c.available) return;
+          off();
+          const seen = Date.now();
+          for (let i = 0; i < n; i++) void relay.client.send(xml("message", { type: "chat", to: "bob@localhost", id: `f${i}` }, xml("body", {}, `m${i}`), xml("request", { xmlns: "urn:xmpp:receipts" }))).catch(() => {});
+          resolve({ seen, sent: Date.now() });
+        });
+      });
+    },
+    { service, n },
+  );
+}
