@@ -174,10 +174,12 @@ async function peers() {
       },
       { n: N, peers, round },
     );
-  // The floor of a store that keeps a count row per queue (for O(1) limit checks at any depth): raw
-  // IndexedDB, one transaction, each message added and its queue's row read and put, once per queue.
-  const rawRows = (peers) =>
-    page.evaluate(async ({ n, peers }) => {
+  // Floors of a store that keeps each queue's count (for O(1) limit checks at any depth): raw
+  // IndexedDB, one transaction, each message added, and the counts' rows read and put once each:
+  // "rows", a row per queue (schema 1-4); "shared", rows shared by queues as src/storage/tallies.ts
+  // keeps them (64 rows, FNV-1a of the owner).
+  const rawRows = (peers, layout) =>
+    page.evaluate(async ({ n, peers, layout }) => {
       const db = await new Promise((res, rej) => {
         const r = indexedDB.open(`raw-rows-${Math.random()}`, 1);
         r.onupgradeneeded = () => {
@@ -196,30 +198,47 @@ async function peers() {
         tx.objectStore("m").add({ owner, ts: Date.now(), seq: i, id: `x${i}`, from: "alice@localhost/A", expireAt: null, marker: null, verified: true,
           packet: `<message type='chat' from='alice@localhost/A' to='${owner}' id='x${i}'><body>message ${i}, a typical chat line of some length</body></message>` });
       }
+      const shardOf = (owner) => {
+        let h = 0x811c9dc5;
+        for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193);
+        return String((h >>> 0) % 64);
+      };
+      const rows = new Map();
       for (const [owner, k] of owners) {
-        const get = tx.objectStore("c").get(owner);
-        get.onsuccess = () => tx.objectStore("c").put({ owner, count: (get.result?.count ?? 0) + k, seq: k });
+        const key = layout === "rows" ? owner : shardOf(owner);
+        if (!rows.has(key)) rows.set(key, []);
+        rows.get(key).push([owner, k]);
+      }
+      for (const [key, entries] of rows) {
+        const get = tx.objectStore("c").get(key);
+        get.onsuccess = () => {
+          const row = get.result ?? { owner: key, queues: new Map() };
+          for (const [owner, k] of entries) row.queues.set(owner, { count: (row.queues.get(owner)?.count ?? 0) + k, seq: k });
+          tx.objectStore("c").put(row);
+        };
       }
       await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
       const ms = performance.now() - t0;
       db.close();
       return ms;
-    }, { n: N, peers });
+    }, { n: N, peers, layout });
   const ratios = [];
-  const floors = [];
+  const floors = { rows: [], shared: [] };
+  /** Runs `f(N peers)` and `f(1 peer)` in alternating order; answers [to N, to 1]. */
+  const pair = async (r, f) => (r % 2 ? [await f(1), await f(N)].reverse() : [await f(N), await f(1)]);
   for (let r = 0; r < ROUNDS; r++) {
-    let many, one;
-    if (r % 2) [one, many] = [await run(1, r), await run(N, r)];
-    else [many, one] = [await run(N, r), await run(1, r)];
+    const [many, one] = await pair(r, (p) => run(p, r));
     ratios.push(one / many);
-    let rawMany, rawOne;
-    if (r % 2) [rawOne, rawMany] = [await rawRows(1), await rawRows(N)];
-    else [rawMany, rawOne] = [await rawRows(N), await rawRows(1)];
-    floors.push(rawOne / rawMany);
-    console.log(`round ${r + 1}: ${N} writes: to ${N} peers ${fmt(many, 0)} ms, to 1 peer ${fmt(one, 0)} ms, throughput ratio ${fmt(one / many, 2)}; raw with a row per queue: ${fmt(rawMany, 0)} ms vs ${fmt(rawOne, 0)} ms, ${fmt(rawOne / rawMany, 2)}`);
+    const line = [`round ${r + 1}: ${N} writes: to ${N} peers ${fmt(many, 0)} ms, to 1 peer ${fmt(one, 0)} ms, throughput ratio ${fmt(one / many, 2)}`];
+    for (const layout of ["rows", "shared"]) {
+      const [rawMany, rawOne] = await pair(r, (p) => rawRows(p, layout));
+      floors[layout].push(rawOne / rawMany);
+      line.push(`raw, ${layout}: ${fmt(rawMany, 0)} ms vs ${fmt(rawOne, 0)} ms, ${fmt(rawOne / rawMany, 2)}`);
+    }
+    console.log(line.join("; "));
   }
   verdict(`throughput with ${N} peers / with 1 peer`, ratios, 0.8);
-  console.log(`the same ratio for raw IndexedDB keeping a count row per queue (one get and put per queue): ${spread(floors)}`);
+  console.log(`the same ratio for raw IndexedDB with a count row per queue (schema 1-4): ${spread(floors.rows)}; with rows shared by queues (tallies.ts): ${spread(floors.shared)}`);
   await context.close();
 }
 

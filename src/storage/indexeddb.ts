@@ -1,11 +1,12 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from "idb";
-import { getEach, result } from "./requests.ts";
+import { result } from "./requests.ts";
 import { tallied, type OfflineBackend, type QueueInfo, type ReadOptions, type ReadResult, type WriteGroup } from "../core/backend.ts";
 import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import { keyOf, type NewRecord, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
 import { ROWS_COMPLETE, SCHEMA_VERSION, markRowsIfComplete, ownersWithoutRow, upgrade, type OfflineDB } from "./schema.ts";
+import { Tallies, type Tally } from "./tallies.ts";
 
 export interface IndexedDBBackendOptions {
   /** Database name. Default `offline-edge`. */
@@ -23,11 +24,10 @@ export interface IndexedDBBackendOptions {
   factory?: IDBFactory;
 }
 
-type Tx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "readwrite">;
-type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
-type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "counts" | "meta")[], "readwrite">;
-type CountRow = OfflineDB["counts"]["value"];
-type MessageStore = IDBPObjectStore<OfflineDB, ("messages" | "counts" | "meta" | "quarantine" | "dead")[], "messages", "readwrite">;
+type Tx = IDBPTransaction<OfflineDB, ("messages" | "tallies" | "meta" | "quarantine" | "dead")[], "readwrite">;
+type ReadTx = IDBPTransaction<OfflineDB, ("messages" | "tallies")[], "readonly">;
+type WriteTx = IDBPTransaction<OfflineDB, ("messages" | "tallies" | "meta")[], "readwrite">;
+type MessageStore = IDBPObjectStore<OfflineDB, ("messages" | "tallies" | "meta" | "quarantine" | "dead")[], "messages", "readwrite">;
 
 /**
  * The records stored under these keys (each key once). Keys a drain acks
@@ -50,7 +50,7 @@ async function presentRecords(store: MessageStore, keys: RecordKey[]): Promise<{
   }
   return { present: (await Promise.all(keys.map((k) => store.get(k)))).filter((r) => r !== undefined), span: null };
 }
-const ALL = ["messages", "counts", "meta", "quarantine", "dead"] as const;
+const ALL = ["messages", "tallies", "meta", "quarantine", "dead"] as const;
 
 /** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
 interface Pass {
@@ -83,6 +83,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private readonly uncounted = new Set<string>();
   /** The once-per-open search for such queues left by an earlier run (a worker restarted at quota). */
   private uncountedFound: Promise<void> | null = null;
+  /** Each transaction's tallies (see tallies()). */
+  private readonly talliesOf = new WeakMap<object, Tallies>();
 
   constructor(private readonly options: IndexedDBBackendOptions = {}) {
     this.name = options.name ?? "offline-edge";
@@ -127,22 +129,21 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async write(groups: WriteGroup[]): Promise<boolean[]> {
-    // Messages and counts (and meta's one mark, read). Metrics are persisted by the store's flush, not here.
-    const tx = (await this.db()).transaction(["messages", "counts", "meta"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
+    // Messages and tallies (and meta's one mark, read). Metrics are persisted by the store's flush, not here.
+    const tx = (await this.db()).transaction(["messages", "tallies", "meta"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
     const owners = [...new Set(groups.map((g) => g.owner))];
     // Plain requests, not idb's promise per request: a write of thousands of messages
     // would spend more on wrapping requests than on the requests themselves.
     const messages = unwrap(tx.objectStore("messages"));
-    const counts = unwrap(tx.objectStore("counts"));
-    // Each owner's count row, which also holds its queue's sequence: one read per owner and group commit.
-    const [before, complete] = await Promise.all([getEach<CountRow>(counts, owners), result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE))]);
-    // No row: an empty queue while every queue has its row (schema.ts, ROWS_COMPLETE); else
-    // perhaps a row dropped at quota, rebuilt from the queue's keys (and so put back below).
-    const rows = new Map<string, Required<CountRow>>();
-    for (const [i, o] of owners.entries()) {
-      const b = before[i];
-      const empty = { owner: o, count: 0, seq: this.legacySeq };
-      rows.set(o, b ? { owner: o, count: b.count, seq: b.seq ?? this.legacySeq } : complete ? empty : await this.rowFromKeys(tx, o));
+    const tallies = this.tallies(tx);
+    // Each owner's count and sequence: one read per row of tallies (tallies.ts), whatever the number of owners.
+    const [, complete] = await Promise.all([tallies.load(owners), result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE))]);
+    // No entry: an empty queue while every queue has its entry (schema.ts, ROWS_COMPLETE); else
+    // perhaps an entry dropped at quota, rebuilt from the queue's keys (and so put back below).
+    const rows = new Map<string, Tally>();
+    for (const o of owners) {
+      const t = tallies.entry(o);
+      rows.set(o, t ? { ...t } : complete ? { count: 0, seq: this.legacySeq } : await this.rowFromKeys(tx, o));
     }
     const ok: boolean[] = [];
     for (const g of groups) {
@@ -156,27 +157,37 @@ export class IndexedDBBackend implements OfflineBackend {
       for (const r of g.records) messages.add({ ...r, seq: ++row.seq });
       row.count += g.records.length - replaced.length;
     }
-    // Only rows that changed; an empty queue has no count row (as adjustCount keeps it).
-    owners.forEach((owner, i) => {
-      const row = rows.get(owner)!;
-      const b = before[i];
-      if (b ? row.count === b.count && row.seq === b.seq : row.count === 0) return;
-      if (row.count > 0) counts.put(row);
-      else counts.delete(owner);
-    });
-    await tx.done;
+    // Only entries that changed (an entry rebuilt from the keys is put back); an empty queue has none.
+    for (const [owner, row] of rows) {
+      const was = tallies.entry(owner);
+      if (!(was ? row.count === was.count && row.seq === was.seq : row.count === 0)) tallies.set(owner, row);
+    }
+    await this.done(tx);
     return ok;
   }
 
   /**
-   * A count row rebuilt from the queue's keys, for a queue without one: a
-   * new queue, or one whose row was dropped at quota. Its `seq` continues
+   * A count entry rebuilt from the queue's keys, for a queue without one: a
+   * new queue, or one whose entry was dropped at quota. Its `seq` continues
    * above every key still there, so `add` never meets a taken key.
    */
-  private async rowFromKeys(tx: Tx | WriteTx, owner: string): Promise<Required<CountRow>> {
+  private async rowFromKeys(tx: Tx | WriteTx, owner: string): Promise<Tally> {
     const keys = await (tx as WriteTx).objectStore("messages").getAllKeys(queueRange(owner));
     const seq = keys.reduce((max, k) => Math.max(max, k[2]), this.legacySeq);
-    return { owner, count: keys.length, seq };
+    return { count: keys.length, seq };
+  }
+
+  /** The tallies of one transaction: every count change in it goes through this one instance. */
+  private tallies(tx: Tx | WriteTx | ReadTx): Tallies {
+    let t = this.talliesOf.get(tx);
+    if (!t) this.talliesOf.set(tx, (t = new Tallies(unwrap((tx as WriteTx).objectStore("tallies")))));
+    return t;
+  }
+
+  /** Ends a readwrite transaction: writes its changed tallies, then waits for the commit. Every readwrite transaction ends here. */
+  private async done(tx: Tx | WriteTx): Promise<void> {
+    this.talliesOf.get(tx)?.flush();
+    await tx.done;
   }
 
 
@@ -267,31 +278,28 @@ export class IndexedDBBackend implements OfflineBackend {
     }
     if (gone > 0) await this.adjustCount(tx, pass, owner, -gone);
     await this.addMetrics(tx, pass, gone > 0 ? tallied(metrics, { popped: records.length, expired }) : metrics);
-    await tx.done;
+    await this.done(tx);
     return { records, expired, quarantined };
   }
 
+  /** Changes a queue's count in this transaction's tallies (written by done()). */
   private async adjustCount(tx: Tx, pass: Pass, owner: string, by: number): Promise<void> {
-    const counts = tx.objectStore("counts");
-    // At quota a put would abort the transaction: drop the counter, to be counted again from the rows.
+    const tallies = this.tallies(tx);
+    // At quota a put would abort the transaction: drop the entries' row, its queues to be counted again from their keys.
     if (pass.free) {
-      void counts.delete(owner);
-      void tx.objectStore("meta").delete(ROWS_COMPLETE); // a queue may now lack its row
-      pass.recount.add(owner);
+      for (const o of await tallies.drop(owner)) pass.recount.add(o);
+      void tx.objectStore("meta").delete(ROWS_COMPLETE); // a queue may now lack its entry
       return;
     }
-    const row = await counts.get(owner);
-    // A row dropped at quota: the rows, counted after this transaction's deletes, are the count.
-    const next = row ? { ...row, count: row.count + by } : await this.rowFromKeys(tx, owner);
-    if (next.count > 0) void counts.put(next);
-    else void counts.delete(owner);
+    const t = await tallies.get(owner);
+    // An entry dropped at quota: the keys, counted after this transaction's deletes, are the count.
+    tallies.set(owner, t ? { count: t.count + by, seq: t.seq } : await this.rowFromKeys(tx, owner));
   }
 
-  // A queue's counter; a missing one (dropped at quota) is counted from the rows.
+  // A queue's count; a missing entry (dropped at quota) is counted from the keys.
   private async countIn(tx: Tx | ReadTx, owner: string): Promise<number> {
-    const t = tx as ReadTx;
-    const rec = await t.objectStore("counts").get(owner);
-    return rec ? rec.count : t.objectStore("messages").count(queueRange(owner));
+    const t = await this.tallies(tx).get(owner);
+    return t ? t.count : (tx as ReadTx).objectStore("messages").count(queueRange(owner));
   }
 
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
@@ -305,7 +313,7 @@ export class IndexedDBBackend implements OfflineBackend {
       else for (const r of present) void store.delete(keyOf(r));
       if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
       await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
-      await tx.done;
+      await this.done(tx);
       return present.map((r) => r.id);
     });
   }
@@ -323,7 +331,7 @@ export class IndexedDBBackend implements OfflineBackend {
       moved++;
     });
     if (moved) await this.adjustCount(tx, NORMAL(), owner, -moved);
-    await tx.done;
+    await this.done(tx);
     return moved;
   }
 
@@ -332,16 +340,16 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async count(owner: string): Promise<number> {
-    const tx = (await this.db()).transaction(["counts", "messages"], "readonly");
+    const tx = (await this.db()).transaction(["tallies", "messages"], "readonly");
     return this.countIn(tx, owner);
   }
 
   async queues(): Promise<QueueInfo[]> {
     const db = await this.db();
     await (this.uncountedFound ??= this.findUncounted(db));
-    const tx = db.transaction(["counts", "messages"], "readonly");
-    const counts = await tx.objectStore("counts").getAll();
-    // A queue whose row was dropped at quota is still a queue: counted from its rows.
+    const tx = db.transaction(["tallies", "messages"], "readonly");
+    const counts = (await tx.objectStore("tallies").getAll()).flatMap((row) => Array.from(row.queues, ([owner, t]) => ({ owner, count: t.count })));
+    // A queue whose entry was dropped at quota is still a queue: counted from its keys.
     for (const owner of this.uncounted) {
       if (counts.some((c) => c.owner === owner)) continue;
       const count = await tx.objectStore("messages").count(queueRange(owner));
@@ -357,7 +365,7 @@ export class IndexedDBBackend implements OfflineBackend {
    * was dropped at quota before a restart is listed (and drained) again.
    */
   private async findUncounted(db: IDBPDatabase<OfflineDB>): Promise<void> {
-    for await (const owner of ownersWithoutRow(db.transaction(["messages", "counts"], "readonly"))) this.uncounted.add(owner);
+    for await (const owner of ownersWithoutRow(db.transaction(["messages", "tallies"], "readonly"))) this.uncounted.add(owner);
   }
 
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
@@ -365,9 +373,9 @@ export class IndexedDBBackend implements OfflineBackend {
       const tx = await this.tx("relaxed");
       const n = await this.countIn(tx, owner);
       void tx.objectStore("messages").delete(queueRange(owner));
-      void tx.objectStore("counts").delete(owner);
+      await this.adjustCount(tx, pass, owner, -n);
       await this.addMetrics(tx, pass, metrics);
-      await tx.done;
+      await this.done(tx);
       return n;
     });
   }
@@ -395,7 +403,7 @@ export class IndexedDBBackend implements OfflineBackend {
       }
       for (const [owner, n] of perOwner) await this.adjustCount(tx, pass, owner, -n);
       await this.addMetrics(tx, pass, metricsFor(keys.length));
-      await tx.done;
+      await this.done(tx);
       return keys.length;
     });
   }
@@ -418,8 +426,10 @@ export class IndexedDBBackend implements OfflineBackend {
     const result = await run(pass);
     if (pass.metrics) this.held = this.held ? mergeSnapshot(this.held, pass.metrics) : pass.metrics;
     for (const owner of pass.recount) this.uncounted.add(owner);
-    await this.settle(pass.recount).then(
-      () => pass.recount.forEach((o) => this.uncounted.delete(o)),
+    // Also the queues an earlier pass could not put back.
+    const owners = new Set(this.uncounted);
+    await this.settle(owners).then(
+      () => owners.forEach((o) => this.uncounted.delete(o)),
       () => undefined,
     );
     return result;
@@ -429,9 +439,10 @@ export class IndexedDBBackend implements OfflineBackend {
   private async settle(owners: Set<string>): Promise<void> {
     const tx = await this.tx("relaxed");
     for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
+    this.tallies(tx).flush(); // before the scan below reads them
     if (owners.size > 0) await markRowsIfComplete(tx);
     await this.addMetrics(tx, NORMAL(), undefined);
-    await tx.done;
+    await this.done(tx);
   }
 
   async bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null> {
@@ -442,7 +453,7 @@ export class IndexedDBBackend implements OfflineBackend {
       void tx.objectStore("dead").put({ key, record, error: { ...error }, failedAt });
       await this.adjustCount(tx, NORMAL(), key[0], -1);
     }
-    await tx.done;
+    await this.done(tx);
     return record?.id ?? null;
   }
 
@@ -456,7 +467,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const full: OfflineRecord = { ...record, seq: last + 1 };
     const key = keyOf(full);
     void dead.add({ key, record: full, error: { ...error }, failedAt }); // add: never replaces a letter
-    await tx.done;
+    await this.done(tx);
     return key;
   }
 
@@ -487,7 +498,7 @@ export class IndexedDBBackend implements OfflineBackend {
       perOwner.set(row.record.owner, (perOwner.get(row.record.owner) ?? 0) + 1);
     }
     for (const [owner, n] of perOwner) await this.adjustCount(tx, NORMAL(), owner, n);
-    await tx.done;
+    await this.done(tx);
     return rows.map((r) => r.record.id);
   }
 
@@ -500,7 +511,7 @@ export class IndexedDBBackend implements OfflineBackend {
   async saveMetrics(delta: MetricsSnapshot): Promise<void> {
     const tx = await this.tx("relaxed");
     await this.addMetrics(tx, NORMAL(), delta);
-    await tx.done;
+    await this.done(tx);
   }
 
   async loadSettings(): Promise<unknown> {

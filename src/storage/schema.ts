@@ -1,7 +1,8 @@
-import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
+import { unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from "idb";
 import type { MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter } from "../core/dead-letter.ts";
 import type { OfflineRecord, QuarantinedRecord } from "../core/record.ts";
+import { Tallies, type TallyRow } from "./tallies.ts";
 
 /** Typed IndexedDB schema of the offline store. */
 export interface OfflineDB extends DBSchema {
@@ -12,11 +13,13 @@ export interface OfflineDB extends DBSchema {
     indexes: { marker: [string, string]; expireAt: number; ts: number };
   };
   /**
-   * Per-user message counts, kept in the same transaction as the messages,
-   * and the last `seq` given in that queue (absent on rows of schema 1
-   * databases, which used the global `meta` `seq`).
+   * Schema 1-4 only: a row per queue with its count and last `seq` (absent
+   * on rows of schema 1 databases, which used the global `meta` `seq`).
+   * Moved into `tallies` and deleted by the v5 migration.
    */
   counts: { key: string; value: { owner: string; count: number; seq?: number } };
+  /** Per-queue counts and sequences, many queues a row (v5; see tallies.ts), kept in the same transaction as the messages. */
+  tallies: { key: number; value: TallyRow };
   /** Records that could not be read back, moved out of their queue (v2). */
   quarantine: { key: [string, number, number]; value: QuarantinedRecord };
   /** Messages the relay refused for good, keyed like `messages` (v3; see core/dead-letter.ts). */
@@ -54,35 +57,56 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
   (_db, tx) => {
     void markRowsIfComplete(tx).catch(() => undefined); // a failed put aborts the upgrade, which the open reports
   },
+  // v5: the count rows move into rows shared by many queues (tallies.ts). When it runs after v4
+  // in one upgrade, v4's check reads the tallies before they are filled and puts no mark, so
+  // the mark is looked for again here, after the move.
+  (db, tx) => {
+    db.createObjectStore("tallies", { keyPath: "shard" });
+    void moveCountsToTallies(db, tx).catch(() => undefined); // as in v4: a failed request aborts the upgrade
+  },
 ];
 
+async function moveCountsToTallies(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx): Promise<void> {
+  const [rows, legacy] = await Promise.all([tx.objectStore("counts").getAll(), tx.objectStore("meta").get("seq")]);
+  const tallies = new Tallies(unwrap(tx.objectStore("tallies")));
+  await tallies.load(rows.map((r) => r.owner));
+  // Rows of schema 1 have no sequence of their own: theirs was the global one.
+  for (const r of rows) tallies.set(r.owner, { count: r.count, seq: r.seq ?? ((legacy?.value as number | undefined) ?? 0) });
+  tallies.flush();
+  db.deleteObjectStore("counts");
+  await markRowsIfComplete(tx);
+}
+
 /**
- * `meta` key of the mark "every queue with messages has its count row".
- * While it is there, a queue without a row is empty, and a write to it
- * starts the row at zero instead of reading the queue's keys (one request
- * per new peer). A pass at quota that drops a row deletes it in the same
- * transaction; it comes back when the rows are put back and a scan finds
+ * `meta` key of the mark "every queue with messages has its count entry"
+ * (a row per queue in schema 1-4, an entry in `tallies` since v5). While it
+ * is there, a queue without an entry is empty, and a write to it starts the
+ * entry at zero instead of reading the queue's keys (one request per new
+ * peer). A pass at quota that drops entries deletes it in the same
+ * transaction; it comes back when the entries are put back and a scan finds
  * none missing.
  */
 export const ROWS_COMPLETE = "rows-complete";
 
 type WriteAllTx = IDBPTransaction<OfflineDB, StoreNames<OfflineDB>[], "readwrite">;
-type RowsReader = IDBPTransaction<OfflineDB, ("messages" | "counts")[], "readonly">;
+type RowsReader = IDBPTransaction<OfflineDB, ("messages" | "tallies")[], "readonly">;
 
 /**
- * Owners that have messages but no count row, in key order: one key-cursor
- * step per owner (it jumps past each queue). Reads only.
+ * Owners that have messages but no count entry, in key order: one
+ * key-cursor step per owner (it jumps past each queue), and one read per
+ * row of tallies. Reads only.
  */
 export async function* ownersWithoutRow(tx: RowsReader): AsyncGenerator<string> {
+  const tallies = new Tallies(unwrap(tx.objectStore("tallies")));
   let cursor = await tx.objectStore("messages").openKeyCursor();
   while (cursor) {
     const owner = cursor.key[0];
-    if ((await tx.objectStore("counts").getKey(owner)) === undefined) yield owner;
+    if ((await tallies.get(owner)) === undefined) yield owner;
     cursor = await cursor.continue([owner, Infinity, Infinity]);
   }
 }
 
-/** Puts {@link ROWS_COMPLETE} when no queue lacks its count row, in the caller's transaction (the upgrade's, or a readwrite one over every store). */
+/** Puts {@link ROWS_COMPLETE} when no queue lacks its count entry, in the caller's transaction (the upgrade's, or a readwrite one over every store). */
 export async function markRowsIfComplete(tx: UpgradeTx | WriteAllTx): Promise<void> {
   // idb's transaction types differ by mode only; this reads, then puts one record.
   const t = tx as unknown as WriteAllTx;

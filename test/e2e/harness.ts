@@ -8,8 +8,9 @@ import { startChat } from "./chat-harness.ts";
 import { readMessage } from "../../src/core/stanza.ts";
 import { createXmppRelay } from "../../src/relay/xmpp/create.ts";
 import { xml } from "@xmpp/client";
+import { shardOf } from "../../src/storage/tallies.ts";
 
-const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat, readMessage, createXmppRelay, xml };
+const harness = { createOfflineStore, OfflineStore, IndexedDBBackend, parseRequest, defineOfflineDashboard, exposeDebugHandle, startChat, readMessage, createXmppRelay, xml, shardOf };
 declare global {
   interface Window {
     harness: typeof harness;

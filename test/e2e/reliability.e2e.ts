@@ -304,7 +304,7 @@ describe("a row an older version stored that cannot be read back, ahead of good 
   // As versions before issue 9 stored `<></>` inside a body: the row does not parse again.
   const POISON = "<message type='chat' from='alice@localhost/old' to='TO'><body>hi</body><></></message>";
 
-  /** Puts a record straight into the store's IndexedDB, with its counter, as an older version wrote it. */
+  /** Puts a record straight into the store's IndexedDB, with its count entry, as an older version wrote it. */
   function inject(page: Page, owner: string, id: string): Promise<void> {
     return page.evaluate(
       async ({ owner, id, packet }) => {
@@ -314,16 +314,18 @@ describe("a row an older version stored that cannot be read back, ahead of good 
           r.onerror = () => ko(r.error);
         });
         await new Promise((ok, ko) => {
-          const tx = db.transaction(["messages", "counts", "meta"], "readwrite");
-          const meta = tx.objectStore("meta");
-          const counts = tx.objectStore("counts");
-          meta.get("seq").onsuccess = (e) => {
-            const seq = (((e.target as IDBRequest).result?.value as number | undefined) ?? 0) + 1;
-            meta.put({ key: "seq", value: seq });
-            const record = { owner, ts: Date.now() - 60_000, seq, id, from: "alice@localhost/old", expireAt: null, marker: null, packet };
+          const tx = db.transaction(["messages", "tallies"], "readwrite");
+          const tallies = tx.objectStore("tallies");
+          const shard = window.harness.shardOf(owner);
+          tallies.get(shard).onsuccess = (e) => {
+            type Row = { shard: number; queues: Map<string, { count: number; seq: number }> };
+            const row = ((e.target as IDBRequest).result as Row | undefined) ?? { shard, queues: new Map() };
+            const was = row.queues.get(owner) ?? { count: 0, seq: 0 };
+            row.queues.set(owner, { count: was.count + 1, seq: was.seq + 1 });
+            tallies.put(row);
+            const record = { owner, ts: Date.now() - 60_000, seq: was.seq + 1, id, from: "alice@localhost/old", expireAt: null, marker: null, packet };
             tx.objectStore("messages").put(record);
           };
-          counts.get(owner).onsuccess = (e) => counts.put({ owner, count: (((e.target as IDBRequest).result?.count as number | undefined) ?? 0) + 1 });
           tx.oncomplete = ok;
           tx.onabort = () => ko(tx.error);
         });

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { IDBFactory } from "fake-indexeddb";
+import { describe, expect, it, vi } from "vitest";
+import { IDBFactory, IDBObjectStore as FakeObjectStore } from "fake-indexeddb";
 import { openDB, type IDBPDatabase } from "idb";
 import { IndexedDBBackend } from "../../src/storage/indexeddb.ts";
 import { ROWS_COMPLETE, upgrade, type OfflineDB } from "../../src/storage/schema.ts";
+import { SHARDS, shardOf, type TallyRow } from "../../src/storage/tallies.ts";
 import { bodies, chat, makeStore } from "./helpers.ts";
 
 /** Runs `use` on the database as plain idb sees it (idb reads the global factory: swapped in for the call). */
@@ -21,13 +22,44 @@ async function rawDb<T>(factory: IDBFactory, name: string, use: (db: IDBPDatabas
   }
 }
 
+/** A database at an older schema `version` (its migrations only), filled by `fill`. */
+async function oldDatabase(factory: IDBFactory, name: string, version: number, fill: (db: IDBPDatabase<OfflineDB>) => Promise<void>): Promise<void> {
+  const saved = globalThis.indexedDB;
+  globalThis.indexedDB = factory;
+  try {
+    const db = await openDB<OfflineDB>(name, version, { upgrade: (d, old, _n, tx) => upgrade(d, old, tx, version) });
+    await fill(db);
+    db.close();
+  } finally {
+    globalThis.indexedDB = saved;
+  }
+}
+
+/** A stored chat message to bob with this body. */
+const packet = (body: string) => `<message xmlns='jabber:client' type='chat' from='alice@localhost/A' to='bob@localhost'><body>${body}</body></message>`;
+
 /** Every record of one object store of a database, read with plain idb. */
 function rows(factory: IDBFactory, name: string, store: string): Promise<unknown[]> {
   return rawDb(factory, name, (db) => db.getAll(store as never));
 }
 
+/** Every queue's count entry, by owner, read with plain idb; each must sit in its owner's row. */
+async function entries(factory: IDBFactory, name: string): Promise<Array<{ owner: string; count: number; seq: number }>> {
+  const all = (await rows(factory, name, "tallies")) as TallyRow[];
+  const out = all.flatMap((row) =>
+    Array.from(row.queues, ([owner, t]) => {
+      if (shardOf(owner) !== row.shard) throw new Error(`${owner} is in row ${row.shard}, not ${shardOf(owner)}`);
+      return { owner, ...t };
+    }),
+  );
+  return out.sort((a, b) => (a.owner < b.owner ? -1 : 1));
+}
+
+/** Drops the row holding an owner's entry, as a pass at quota does. */
+const dropRow = (factory: IDBFactory, name: string, owner: string) => rawDb(factory, name, (db) => db.delete("tallies" as never, shardOf(owner)));
+
 describe("IndexedDB writes (issue 11)", () => {
-  it("a write touches messages and counts only: metrics reach the store by the flush", async () => {
+  it("a write touches messages and tallies only: metrics reach the store by the flush", async () => {
     const factory = new IDBFactory();
     const backend = new IndexedDBBackend({ factory, name: "w" });
     const record = { owner: "bob@localhost", ts: 1, id: "i1", from: "", expireAt: null, marker: null, packet: "<message/>" };
@@ -58,12 +90,12 @@ describe("IndexedDB writes (issue 11)", () => {
     await reopened.close();
   });
 
-  it("each queue keeps its own sequence in its count row", async () => {
+  it("each queue keeps its own sequence in its count entry", async () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "s" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "1"), chat("carol@localhost", "2"), chat("bob@localhost", "3")]);
     await store.write([chat("bob@localhost", "4")]);
-    expect(await rows(factory, "s", "counts")).toEqual([
+    expect(await entries(factory, "s")).toEqual([
       { owner: "bob@localhost", count: 3, seq: 3 },
       { owner: "carol@localhost", count: 1, seq: 1 },
     ]);
@@ -72,25 +104,48 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.close();
   });
 
-  it("a queue of a database written by the global sequence continues above it", async () => {
+  it("a queue of a schema-1 database, written by the global sequence, continues above it", async () => {
     const factory = new IDBFactory();
-    const old = makeStore(new IndexedDBBackend({ factory, name: "l" }), { now: () => 1000 });
-    await old.write([chat("bob@localhost", "old")]);
-    await old.close();
-    // Make it look as schema 1 left it: count row without seq, records numbered by meta "seq".
-    await rawDb(factory, "l", async (db) => {
-      const tx = db.transaction(["messages", "counts", "meta"], "readwrite");
-      const [rec] = (await tx.objectStore("messages").getAll()) as Array<{ owner: string; ts: number; seq: number }>;
-      await tx.objectStore("messages").delete([rec!.owner, rec!.ts, rec!.seq]);
-      await tx.objectStore("messages").put({ ...rec!, seq: 7 });
-      await tx.objectStore("counts").put({ owner: "bob@localhost", count: 1 });
-      await tx.objectStore("meta").put({ key: "seq", value: 7 });
-      await tx.done;
+    // As schema 1 left it: a count row without seq, records numbered by meta "seq".
+    await oldDatabase(factory, "l", 1, async (db) => {
+      await db.put("messages", { owner: "bob@localhost", ts: 1000, seq: 7, id: "o", from: "", expireAt: null, marker: null, packet: packet("old") });
+      await db.put("counts", { owner: "bob@localhost", count: 1 });
+      await db.put("meta", { key: "seq", value: 7 });
     });
     const store = makeStore(new IndexedDBBackend({ factory, name: "l" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "new")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["old", "new"]);
-    expect((await rows(factory, "l", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 2, seq: 8 });
+    expect(await entries(factory, "l")).toEqual([{ owner: "bob@localhost", count: 2, seq: 8 }]);
+    await store.close();
+  });
+
+  it("a schema-4 database's count rows move into the tallies: counts, sequences and the mark kept, the old store gone", async () => {
+    const factory = new IDBFactory();
+    // judy and peggy share a row of the tallies; bob does not.
+    expect(shardOf("judy@localhost")).toBe(shardOf("peggy@localhost"));
+    await oldDatabase(factory, "v4", 4, async (db) => {
+      const queues = [["bob@localhost", 2, 5], ["judy@localhost", 1, 9], ["peggy@localhost", 3, 3]] as const;
+      for (const [owner, count, seq] of queues) {
+        for (let i = 0; i < count; i++) await db.put("messages", { owner, ts: 1000, seq: seq - i, id: `${owner}${i}`, from: "", expireAt: null, marker: null, packet: packet(`${owner} ${seq - i}`) });
+        await db.put("counts", { owner, count, seq });
+      }
+      // As version 4 left it, every queue having its row (its check now reads the tallies: at version 4 there are none).
+      await db.put("meta", { key: ROWS_COMPLETE, value: true });
+    });
+    expect((await rows(factory, "v4", "meta")).map((r) => (r as { key: string }).key)).toEqual([ROWS_COMPLETE]);
+    const store = makeStore(new IndexedDBBackend({ factory, name: "v4" }), { now: () => 1000 });
+    expect((await store.queues()).map((q) => `${q.owner}:${q.count}`).sort()).toEqual(["bob@localhost:2", "judy@localhost:1", "peggy@localhost:3"]);
+    expect(await entries(factory, "v4")).toEqual([
+      { owner: "bob@localhost", count: 2, seq: 5 },
+      { owner: "judy@localhost", count: 1, seq: 9 },
+      { owner: "peggy@localhost", count: 3, seq: 3 },
+    ]);
+    expect(await rawDb(factory, "v4", async (db) => [...db.objectStoreNames])).not.toContain("counts");
+    expect((await rows(factory, "v4", "meta")).map((r) => (r as { key: string }).key)).toEqual([ROWS_COMPLETE]);
+    // Writes continue above each queue's sequence.
+    await store.write([chat("judy@localhost", "next")]);
+    expect(bodies(await store.list("judy@localhost"))).toEqual(["judy@localhost 9", "next"]);
+    expect((await entries(factory, "v4"))[1]).toEqual({ owner: "judy@localhost", count: 2, seq: 10 });
     await store.close();
   });
 
@@ -98,19 +153,20 @@ describe("IndexedDB writes (issue 11)", () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "c" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "first")]);
-    // A count row whose sequence went back: the next key is the one taken.
-    await rawDb(factory, "c", (db) => db.put("counts" as never, { owner: "bob@localhost", count: 1, seq: 0 } as never));
+    // A count entry whose sequence went back: the next key is the one taken.
+    const row: TallyRow = { shard: shardOf("bob@localhost"), queues: new Map([["bob@localhost", { count: 1, seq: 0 }]]) };
+    await rawDb(factory, "c", (db) => db.put("tallies" as never, row as never));
     await expect(store.write([chat("bob@localhost", "second")])).rejects.toThrow();
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first"]);
     await store.close();
   });
 
-  it("a queue whose count row was dropped at quota before a restart is still listed by queues()", async () => {
+  it("a queue whose count entry was dropped at quota before a restart is still listed by queues()", async () => {
     const factory = new IDBFactory();
     const first = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
     await first.write([chat("bob@localhost", "one"), chat("bob@localhost", "two"), chat("carol@localhost", "three")]);
     await first.close();
-    await rawDb(factory, "q", (db) => db.delete("counts" as never, "bob@localhost"));
+    await dropRow(factory, "q", "bob@localhost");
     // A new run (a restarted worker) knows nothing of the dropped row.
     const second = makeStore(new IndexedDBBackend({ factory, name: "q" }), { now: () => 1000 });
     const queues = (await second.queues()).map((q) => `${q.owner}:${q.count}`).sort();
@@ -118,23 +174,21 @@ describe("IndexedDB writes (issue 11)", () => {
     await second.close();
   });
 
-  it("a count row lost (dropped at quota) is rebuilt from the keys: count and sequence above every key", async () => {
+  it("a count entry lost (dropped at quota) is rebuilt from the keys: count and sequence above every key", async () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "r" }), { now: () => 1000 });
     await store.write([chat("bob@localhost", "first"), chat("bob@localhost", "second")]);
     // As a pass at quota drops it: the row, and the mark that every queue has one.
-    await rawDb(factory, "r", async (db) => {
-      await db.delete("counts" as never, "bob@localhost");
-      await db.delete("meta" as never, ROWS_COMPLETE);
-    });
+    await dropRow(factory, "r", "bob@localhost");
+    await rawDb(factory, "r", (db) => db.delete("meta" as never, ROWS_COMPLETE));
     expect(await store.count("bob@localhost")).toBe(2);
     await store.write([chat("bob@localhost", "third")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first", "second", "third"]);
-    expect((await rows(factory, "r", "counts"))[0]).toEqual({ owner: "bob@localhost", count: 3, seq: 3 });
+    expect(await entries(factory, "r")).toEqual([{ owner: "bob@localhost", count: 3, seq: 3 }]);
     await store.close();
   });
 
-  it("a pass at quota that drops a count row takes the mark away: a write rebuilds the row from the keys; rows put back bring the mark back", async () => {
+  it("a pass at quota that drops a count entry takes the mark away: a write rebuilds the entry from the keys; entries put back bring the mark back", async () => {
     const factory = new IDBFactory();
     const b = new IndexedDBBackend({ factory, name: "m" });
     const store = makeStore(b, { now: () => 1000 });
@@ -152,35 +206,90 @@ describe("IndexedDB writes (issue 11)", () => {
     };
     inner.settle = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
     expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
-    expect(await rows(factory, "m", "counts")).toEqual([]);
+    expect(await entries(factory, "m")).toEqual([]);
     expect(await mark()).toBe(false);
     // All three at one ms: a row started at zero would give "4" the key "1" had, before "2" and "3".
     await store.write([chat("bob@localhost", "4")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["2", "3", "4"]);
-    expect(await rows(factory, "m", "counts")).toEqual([{ owner: "bob@localhost", count: 3, seq: 4 }]);
+    expect(await entries(factory, "m")).toEqual([{ owner: "bob@localhost", count: 3, seq: 4 }]);
     expect(await mark()).toBe(false); // a write does not scan the queues
     // The next pass at quota puts its rows back, finds none missing, and marks it.
     inner.settle = settle;
     full = true;
     expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["2"]);
-    expect(await rows(factory, "m", "counts")).toEqual([{ owner: "bob@localhost", count: 2, seq: 4 }]);
+    expect(await entries(factory, "m")).toEqual([{ owner: "bob@localhost", count: 2, seq: 4 }]);
     expect(await mark()).toBe(true);
+    await store.close();
+  });
+
+  it("a write to 1,000 queues reads and puts each row of tallies once, at most SHARDS of each, not one per queue", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "many" }));
+    await store.write([chat("bob@localhost")]); // opened before counting
+    // Requests on the tallies store, counted on fake-indexeddb's object store.
+    const calls = { get: 0, put: 0 };
+    const original = { get: FakeObjectStore.prototype.get, put: FakeObjectStore.prototype.put };
+    const spies = (["get", "put"] as const).map((op) =>
+      vi.spyOn(FakeObjectStore.prototype, op).mockImplementation(function (this: IDBObjectStore, ...args: unknown[]) {
+        if (this.name === "tallies") calls[op]++;
+        return (original[op] as (...a: unknown[]) => IDBRequest).apply(this, args);
+      }),
+    );
+    try {
+      const results = await store.write(Array.from({ length: 1000 }, (_, i) => chat(`peer${i}@localhost`)));
+      expect(results.every((r) => r.status === "stored")).toBe(true);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(calls.get).toBeGreaterThan(0);
+    expect(calls.get).toBeLessThanOrEqual(SHARDS);
+    expect(calls.put).toBeLessThanOrEqual(SHARDS);
+    expect((await entries(factory, "many")).length).toBe(1001);
+    await store.close();
+  });
+
+  it("at quota, a row shared by two queues is dropped whole: both are counted from their keys, and both come back", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "shared" });
+    const store = makeStore(b, { now: () => 1000 });
+    const [JUDY, PEGGY] = ["judy@localhost", "peggy@localhost"];
+    expect(shardOf(JUDY)).toBe(shardOf(PEGGY));
+    await store.write([chat(JUDY, "j1"), chat(JUDY, "j2"), chat(PEGGY, "p1"), chat(PEGGY, "p2"), chat(PEGGY, "p3")]);
+    // The once-per-open scan for queues without an entry runs here, before the drop: what follows relies on the pass alone.
+    expect(await store.queues()).toHaveLength(2);
+    type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
+    const inner = b as unknown as Private;
+    const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
+    let full = true;
+    inner.pop = async (...a) => (full ? ((full = false), Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"))) : pop(...a));
+    inner.settle = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+    // judy's pop drops the row; putting the entries back fails too.
+    expect(bodies(await store.pop(JUDY, 1))).toEqual(["j1"]);
+    expect(await entries(factory, "shared")).toEqual([]);
+    // peggy lost her entry without a pop of hers: her count and her place in queues() come from her keys.
+    expect(await store.count(PEGGY)).toBe(3);
+    expect((await store.queues()).map((q) => `${q.owner}:${q.count}`).sort()).toEqual([`${JUDY}:1`, `${PEGGY}:3`]);
+    await store.write([chat(PEGGY, "p4")]);
+    expect(bodies(await store.list(PEGGY))).toEqual(["p1", "p2", "p3", "p4"]);
+    // The next pass at quota puts back every entry the row held.
+    inner.settle = settle;
+    full = true;
+    expect(bodies(await store.pop(PEGGY, 1))).toEqual(["p1"]);
+    expect(await entries(factory, "shared")).toEqual([
+      { owner: JUDY, count: 1, seq: 2 },
+      { owner: PEGGY, count: 3, seq: 4 },
+    ]);
+    expect((await rows(factory, "shared", "meta")).some((r) => (r as { key: string }).key === ROWS_COMPLETE)).toBe(true);
     await store.close();
   });
 
   it("a schema-3 database gets the mark at the upgrade only if every queue has its count row", async () => {
     const makeV3 = async (name: string, withRow: boolean) => {
       const factory = new IDBFactory();
-      const saved = globalThis.indexedDB;
-      globalThis.indexedDB = factory;
-      try {
-        const db = await openDB<OfflineDB>(name, 3, { upgrade: (d, old, _n, tx) => upgrade(d, old, tx, 3) });
+      await oldDatabase(factory, name, 3, async (db) => {
         await db.put("messages", { owner: "bob@localhost", ts: 1, seq: 1, id: "i", from: "", expireAt: null, marker: null, packet: "<message/>" });
         if (withRow) await db.put("counts", { owner: "bob@localhost", count: 1, seq: 1 });
-        db.close();
-      } finally {
-        globalThis.indexedDB = saved;
-      }
+      });
       return factory;
     };
     for (const withRow of [true, false]) {
