@@ -137,9 +137,11 @@ export class IndexedDBBackend implements OfflineBackend {
     const messages = unwrap(tx.objectStore("messages"));
     const tallies = this.tallies(tx);
     // Each owner's count and sequence: one read per row of tallies (tallies.ts), whatever the number of owners.
-    const [, complete] = await Promise.all([tallies.load(owners), result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE))]);
+    await tallies.load(owners);
     // No entry: an empty queue while every queue has its entry (schema.ts, ROWS_COMPLETE); else
     // perhaps an entry dropped at quota, rebuilt from the queue's keys (and so put back below).
+    // The mark is read only then: a write to queues that have entries makes one read, not two.
+    const complete = owners.every((o) => tallies.entry(o)) || (await result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE)));
     const rows = new Map<string, Tally>();
     for (const o of owners) {
       const t = tallies.entry(o);
