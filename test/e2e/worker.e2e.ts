@@ -241,6 +241,47 @@ describe("service worker mode", () => {
   });
 });
 
+describe("a database an older version left (schema 4, a count row per queue), opened by the worker", () => {
+  it("moves the counts into the tallies: counts, order, sequences and limits hold, the old store is gone", async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await openHarness(context);
+      // As version 4 wrote it, before any worker of this version ran: bob 3 messages, carol 1.
+      await page.evaluate(async () => {
+        const { openDB, upgrade } = window.harness;
+        const db = await openDB("offline-edge", 4, { upgrade: (d, old, _n, tx) => upgrade(d, old, tx, 4) });
+        const packet = (to: string, body: string) => `<message xmlns='jabber:client' type='chat' from='alice@localhost/A' to='${to}'><body>${body}</body></message>`;
+        const queued = [["bob@localhost", 5, "b5"], ["bob@localhost", 6, "b6"], ["bob@localhost", 9, "b9"], ["carol@localhost", 2, "c2"]] as const;
+        for (const [owner, seq, body] of queued) await db.put("messages", { owner, ts: 1000, seq, id: body, from: "alice@localhost/A", expireAt: null, marker: null, packet: packet(owner, body) });
+        await db.put("counts", { owner: "bob@localhost", count: 3, seq: 9 });
+        await db.put("counts", { owner: "carol@localhost", count: 1, seq: 2 });
+        db.close();
+      });
+      expect(await openStore(page, "worker")).toBe("worker");
+      await page.evaluate(() => window.store.configure({ access: { max_user_offline_messages: [{ acl: "all", value: 4 }] } }));
+      const queues = await page.evaluate(() => window.store.queues());
+      expect(queues.map((q) => `${q.owner}:${q.count}`).sort()).toEqual(["bob@localhost:3", "carol@localhost:1"]);
+      // The limit counts the migrated messages: one more fits, the next is refused.
+      const write = () => page.evaluate(() => window.store.write(["<message type='chat' from='alice@localhost/A' to='bob@localhost'><body>new</body></message>"]).then(([r]) => r!.status));
+      expect(await write()).toBe("stored");
+      expect(await write()).toBe("bounced");
+      expect(await bodiesOf(page)).toEqual(["b5", "b6", "b9", "new"]);
+      // What the worker left on disk: no per-queue rows; bob's entry continues above his highest key.
+      const disk = await page.evaluate(async () => {
+        const db = await window.harness.openDB("offline-edge");
+        const stores = [...db.objectStoreNames];
+        const rows = await db.getAll("tallies");
+        db.close();
+        return { stores, entries: Object.fromEntries(rows.flatMap((r) => [...r.queues])) };
+      });
+      expect(disk.stores).not.toContain("counts");
+      expect(disk.entries).toEqual({ "bob@localhost": { count: 4, seq: 10 }, "carol@localhost": { count: 1, seq: 2 } });
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("first visit: the store answers before precaching finishes", () => {
   it("a worker still installing (one precached file held back) stores and reads, then activates", async () => {
     const context = await newContext(browser);
