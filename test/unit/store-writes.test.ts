@@ -58,6 +58,21 @@ async function entries(factory: IDBFactory, name: string): Promise<Array<{ owner
 /** Drops the row holding an owner's entry, as a pass at quota does. */
 const dropRow = (factory: IDBFactory, name: string, owner: string) => rawDb(factory, name, (db) => db.delete("tallies" as never, shardOf(owner)));
 
+/**
+ * Simulates the quota on a backend: while `full`, its next pop's first pass is refused (the retry
+ * deletes only), and while `settleRefused`, putting the dropped entries back is refused too.
+ */
+function quota(b: IndexedDBBackend): { full: boolean; settleRefused: boolean } {
+  type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
+  const inner = b as unknown as Private;
+  const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
+  const refuse = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+  const state = { full: false, settleRefused: false };
+  inner.pop = async (...a) => (state.full ? ((state.full = false), refuse()) : pop(...a));
+  inner.settle = (owners) => (state.settleRefused ? refuse() : settle(owners));
+  return state;
+}
+
 describe("IndexedDB writes (issue 11)", () => {
   it("a write touches messages and tallies only: metrics reach the store by the flush", async () => {
     const factory = new IDBFactory();
@@ -196,15 +211,7 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat("bob@localhost", "1"), chat("bob@localhost", "2"), chat("bob@localhost", "3")]);
     expect(await mark()).toBe(true);
     // The next pop's first pass hits the quota (its retry deletes only); putting the row back fails too.
-    type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
-    const inner = b as unknown as Private;
-    const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
-    let full = true;
-    inner.pop = async (...a) => {
-      if (full) return (full = false), Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
-      return pop(...a);
-    };
-    inner.settle = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+    const disk = Object.assign(quota(b), { full: true, settleRefused: true });
     expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
     expect(await entries(factory, "m")).toEqual([]);
     expect(await mark()).toBe(false);
@@ -214,8 +221,7 @@ describe("IndexedDB writes (issue 11)", () => {
     expect(await entries(factory, "m")).toEqual([{ owner: "bob@localhost", count: 3, seq: 4 }]);
     expect(await mark()).toBe(false); // a write does not scan the queues
     // The next pass at quota puts its rows back, finds none missing, and marks it.
-    inner.settle = settle;
-    full = true;
+    Object.assign(disk, { full: true, settleRefused: false });
     expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["2"]);
     expect(await entries(factory, "m")).toEqual([{ owner: "bob@localhost", count: 2, seq: 4 }]);
     expect(await mark()).toBe(true);
@@ -303,12 +309,7 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat(JUDY, "j1"), chat(JUDY, "j2"), chat(PEGGY, "p1"), chat(PEGGY, "p2"), chat(PEGGY, "p3")]);
     // The once-per-open scan for queues without an entry runs here, before the drop: what follows relies on the pass alone.
     expect(await store.queues()).toHaveLength(2);
-    type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
-    const inner = b as unknown as Private;
-    const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
-    let full = true;
-    inner.pop = async (...a) => (full ? ((full = false), Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"))) : pop(...a));
-    inner.settle = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+    const disk = Object.assign(quota(b), { full: true, settleRefused: true });
     // judy's pop drops the row; putting the entries back fails too.
     expect(bodies(await store.pop(JUDY, 1))).toEqual(["j1"]);
     expect(await entries(factory, "shared")).toEqual([]);
@@ -318,14 +319,47 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat(PEGGY, "p4")]);
     expect(bodies(await store.list(PEGGY))).toEqual(["p1", "p2", "p3", "p4"]);
     // The next pass at quota puts back every entry the row held.
-    inner.settle = settle;
-    full = true;
+    Object.assign(disk, { full: true, settleRefused: false });
     expect(bodies(await store.pop(PEGGY, 1))).toEqual(["p1"]);
     expect(await entries(factory, "shared")).toEqual([
       { owner: JUDY, count: 1, seq: 2 },
       { owner: PEGGY, count: 3, seq: 4 },
     ]);
     expect((await rows(factory, "shared", "meta")).some((r) => (r as { key: string }).key === ROWS_COMPLETE)).toBe(true);
+    await store.close();
+  });
+
+  it("without the mark, one write to a queue with an entry and to one without rebuilds the second from its keys", async () => {
+    const factory = new IDBFactory();
+    const store = makeStore(new IndexedDBBackend({ factory, name: "mixed" }), { now: () => 1000 });
+    const [BOB, CAROL] = ["bob@localhost", "carol@localhost"];
+    expect(shardOf(BOB)).not.toBe(shardOf(CAROL));
+    await store.write([chat(BOB, "b1"), chat(CAROL, "c1"), chat(CAROL, "c2")]);
+    // As a pass at quota leaves it: carol's row dropped, and the mark with it.
+    await dropRow(factory, "mixed", CAROL);
+    await rawDb(factory, "mixed", (db) => db.delete("meta" as never, ROWS_COMPLETE));
+    // bob's entry is there; carol's must not start at zero (at one ms, her next key would be one she has).
+    await store.write([chat(BOB, "b2"), chat(CAROL, "c3")]);
+    expect(bodies(await store.list(CAROL))).toEqual(["c1", "c2", "c3"]);
+    expect(await entries(factory, "mixed")).toEqual([
+      { owner: BOB, count: 2, seq: 2 },
+      { owner: CAROL, count: 3, seq: 3 },
+    ]);
+    await store.close();
+  });
+
+  it("queues() lists a queue whose entry was dropped at quota once, even when a write rebuilt it, and not once it is empty", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "once" });
+    const store = makeStore(b, { now: () => 1000 });
+    await store.write([chat("bob@localhost", "1"), chat("bob@localhost", "2")]);
+    expect(await store.queues()).toHaveLength(1); // the once-per-open scan, before the drop
+    Object.assign(quota(b), { full: true, settleRefused: true });
+    expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
+    await store.write([chat("bob@localhost", "3")]); // rebuilds bob's entry; he is still among the queues to put back
+    expect((await store.queues()).map((q) => `${q.owner}:${q.count}`)).toEqual(["bob@localhost:2"]);
+    expect(bodies(await store.pop("bob@localhost"))).toEqual(["2", "3"]);
+    expect(await store.queues()).toEqual([]);
     await store.close();
   });
 
