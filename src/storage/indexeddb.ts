@@ -52,6 +52,15 @@ async function presentRecords(store: MessageStore, keys: RecordKey[]): Promise<{
 }
 const ALL = ["messages", "tallies", "meta", "quarantine", "dead"] as const;
 
+/**
+ * Sends a request without awaiting it: the transaction's commit, or its
+ * abort, reports the outcome. Its promise's rejection (every pending request
+ * rejects when a transaction is aborted) is not left unhandled.
+ */
+function quiet(request: Promise<unknown>): void {
+  request.catch(() => undefined);
+}
+
 /** How one transaction runs: normally, or deleting only (at quota), noting what to put back after. */
 interface Pass {
   free: boolean;
@@ -79,10 +88,8 @@ export class IndexedDBBackend implements OfflineBackend {
   private held: MetricsSnapshot | null = null;
   /** The database-wide sequence of schema 1 databases: where count rows without their own `seq` start. */
   private legacySeq = 0;
-  /** Queues whose count row was dropped at quota and not yet put back: listed by `queues()` from their rows. */
+  /** Queues whose count entry was dropped at quota and not yet put back by this backend: the next pass puts them back. */
   private readonly uncounted = new Set<string>();
-  /** The once-per-open search for such queues left by an earlier run (a worker restarted at quota). */
-  private uncountedFound: Promise<void> | null = null;
   /** Each transaction's tallies (see tallies()). */
   private readonly talliesOf = new WeakMap<object, Tallies>();
 
@@ -131,6 +138,11 @@ export class IndexedDBBackend implements OfflineBackend {
   async write(groups: WriteGroup[]): Promise<boolean[]> {
     // Messages and tallies (and meta's one mark, read). Metrics are persisted by the store's flush, not here.
     const tx = (await this.db()).transaction(["messages", "tallies", "meta"], "readwrite", { durability: this.options.writeDurability ?? "strict" });
+    return this.settled(tx, () => this.writeIn(tx, groups));
+  }
+
+  /** The body of {@link write}: per group, whether it was stored. */
+  private async writeIn(tx: WriteTx, groups: WriteGroup[]): Promise<boolean[]> {
     const owners = [...new Set(groups.map((g) => g.owner))];
     // Plain requests, not idb's promise per request: a write of thousands of messages
     // would spend more on wrapping requests than on the requests themselves.
@@ -164,7 +176,6 @@ export class IndexedDBBackend implements OfflineBackend {
       const was = tallies.entry(owner);
       if (!(was ? row.count === was.count && row.seq === was.seq : row.count === 0)) tallies.set(owner, row);
     }
-    await this.done(tx);
     return ok;
   }
 
@@ -186,10 +197,34 @@ export class IndexedDBBackend implements OfflineBackend {
     return t;
   }
 
-  /** Ends a readwrite transaction: writes its changed tallies, then waits for the commit. Every readwrite transaction ends here. */
-  private async done(tx: Tx | WriteTx): Promise<void> {
-    this.talliesOf.get(tx)?.flush();
-    await tx.done;
+  /** Runs `body` in a new readwrite transaction over every store, ended by {@link settled}. */
+  private async transact<T>(durability: IDBTransactionDurability, body: (tx: Tx) => Promise<T>): Promise<T> {
+    const tx = await this.tx(durability);
+    return this.settled(tx, () => body(tx));
+  }
+
+  /**
+   * Ends a readwrite transaction once `body` is done: writes its changed
+   * tallies, then waits for the commit. Every readwrite transaction ends
+   * here. If `body` throws, the transaction is aborted: IndexedDB would
+   * otherwise commit the requests made before the throw (deletes without
+   * their count, or a pop's deletes with nothing returned).
+   */
+  private async settled<T>(tx: Tx | WriteTx, body: () => Promise<T>): Promise<T> {
+    try {
+      const out = await body();
+      this.talliesOf.get(tx)?.flush();
+      await tx.done;
+      return out;
+    } catch (e) {
+      tx.done.catch(() => undefined); // its rejection is this error, or the abort below
+      try {
+        tx.abort();
+      } catch {
+        // committed or aborted already
+      }
+      throw e;
+    }
   }
 
 
@@ -213,7 +248,7 @@ export class IndexedDBBackend implements OfflineBackend {
     const meta = tx.objectStore("meta");
     const saved = ((await meta.get("metrics"))?.value as MetricsSnapshot | undefined) ?? emptySnapshot();
     if (held) mergeSnapshot(saved, held);
-    void meta.put({ key: "metrics", value: delta ? mergeSnapshot(saved, delta) : saved });
+    quiet(meta.put({ key: "metrics", value: delta ? mergeSnapshot(saved, delta) : saved }));
     // Held metrics are saved once this transaction commits; if it aborts they stay held.
     if (held) tx.addEventListener("complete", () => this.held === held && (this.held = null));
   }
@@ -244,58 +279,61 @@ export class IndexedDBBackend implements OfflineBackend {
 
   // A pop: one transaction reads, moves unreadable records aside and deletes exactly what it returns.
   private async pop(pass: Pass, owner: string, o: ReadOptions, metrics?: MetricsSnapshot): Promise<ReadResult> {
-    const tx = await this.tx("relaxed");
-    const store = tx.objectStore("messages");
-    const limit = o.limit ?? Infinity;
-    const records: OfflineRecord[] = [];
-    let expired = 0;
-    let gone = 0;
-    const quarantined: string[] = [];
-    let after: RecordKey | undefined;
-    // Cursor batches: memory grows with what is returned, not with queue length.
-    while (records.length < limit) {
-      const page = await store.getAll(queueRange(owner, after), this.batch);
-      let used = 0;
-      let kept = 0; // unreadable records left in place (at quota, where nothing can be moved)
-      for (const r of page) {
-        if (records.length >= limit) break;
-        used++;
-        const why = o.unreadable && !(r.expireAt !== null && r.expireAt <= o.now) ? o.unreadable(r) : null;
-        if (r.expireAt !== null && r.expireAt <= o.now) expired++;
-        else if (why === null) records.push(r);
-        else if (pass.free) kept++;
-        else {
-          void tx.objectStore("quarantine").put({ ...r, reason: why, at: o.now });
-          quarantined.push(r.id);
+    return this.transact("relaxed", async (tx) => {
+      const store = tx.objectStore("messages");
+      const limit = o.limit ?? Infinity;
+      const records: OfflineRecord[] = [];
+      let expired = 0;
+      let gone = 0;
+      const quarantined: string[] = [];
+      let after: RecordKey | undefined;
+      // Cursor batches: memory grows with what is returned, not with queue length.
+      while (records.length < limit) {
+        const page = await store.getAll(queueRange(owner, after), this.batch);
+        let used = 0;
+        let kept = 0; // unreadable records left in place (at quota, where nothing can be moved)
+        for (const r of page) {
+          if (records.length >= limit) break;
+          used++;
+          const why = o.unreadable && !(r.expireAt !== null && r.expireAt <= o.now) ? o.unreadable(r) : null;
+          if (r.expireAt !== null && r.expireAt <= o.now) expired++;
+          else if (why === null) records.push(r);
+          else if (pass.free) kept++;
+          else {
+            quiet(tx.objectStore("quarantine").put({ ...r, reason: why, at: o.now }));
+            quarantined.push(r.id);
+          }
         }
+        if (used === 0) break;
+        const first = keyOf(page[0]!);
+        const last = keyOf(page[used - 1]!);
+        if (kept === 0) quiet(store.delete(IDBKeyRange.bound(first, last)));
+        else for (const r of page.slice(0, used)) if (!o.unreadable!(r) || (r.expireAt !== null && r.expireAt <= o.now)) quiet(store.delete(keyOf(r)));
+        gone += used - kept;
+        after = last;
+        if (page.length < this.batch) break;
       }
-      if (used === 0) break;
-      const first = keyOf(page[0]!);
-      const last = keyOf(page[used - 1]!);
-      if (kept === 0) void store.delete(IDBKeyRange.bound(first, last));
-      else for (const r of page.slice(0, used)) if (!o.unreadable!(r) || (r.expireAt !== null && r.expireAt <= o.now)) void store.delete(keyOf(r));
-      gone += used - kept;
-      after = last;
-      if (page.length < this.batch) break;
-    }
-    if (gone > 0) await this.adjustCount(tx, pass, owner, -gone);
-    await this.addMetrics(tx, pass, gone > 0 ? tallied(metrics, { popped: records.length, expired }) : metrics);
-    await this.done(tx);
-    return { records, expired, quarantined };
+      if (gone > 0) await this.adjustCount(tx, pass, owner, -gone);
+      await this.addMetrics(tx, pass, gone > 0 ? tallied(metrics, { popped: records.length, expired }) : metrics);
+      return { records, expired, quarantined };
+    });
   }
 
-  /** Changes a queue's count in this transaction's tallies (written by done()). */
-  private async adjustCount(tx: Tx, pass: Pass, owner: string, by: number): Promise<void> {
+  /**
+   * Changes a queue's count in this transaction's tallies (written when it
+   * is settled), and raises its sequence to `seqAtLeast` (a key put back).
+   */
+  private async adjustCount(tx: Tx, pass: Pass, owner: string, by: number, seqAtLeast = 0): Promise<void> {
     const tallies = this.tallies(tx);
     // At quota a put would abort the transaction: drop the entries' row, its queues to be counted again from their keys.
     if (pass.free) {
       for (const o of await tallies.drop(owner)) pass.recount.add(o);
-      void tx.objectStore("meta").delete(ROWS_COMPLETE); // a queue may now lack its entry
+      quiet(tx.objectStore("meta").delete(ROWS_COMPLETE)); // a queue may now lack its entry
       return;
     }
     const t = await tallies.get(owner);
     // An entry dropped at quota: the keys, counted after this transaction's deletes, are the count.
-    tallies.set(owner, t ? { count: t.count + by, seq: t.seq } : await this.rowFromKeys(tx, owner));
+    tallies.set(owner, t ? { count: t.count + by, seq: Math.max(t.seq, seqAtLeast) } : await this.rowFromKeys(tx, owner));
   }
 
   // A queue's count; a missing entry (dropped at quota) is counted from the keys.
@@ -306,35 +344,35 @@ export class IndexedDBBackend implements OfflineBackend {
 
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
     return this.freeing(async (pass) => {
-      const tx = await this.tx("relaxed");
-      const store = tx.objectStore("messages");
-      // Each key once: a repeated key must not count a record twice.
-      const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
-      const { present, span } = await presentRecords(store, mine);
-      if (span) void store.delete(span);
-      else for (const r of present) void store.delete(keyOf(r));
-      if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
-      await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
-      await this.done(tx);
-      return present.map((r) => r.id);
+      return this.transact("relaxed", async (tx) => {
+        const store = tx.objectStore("messages");
+        // Each key once: a repeated key must not count a record twice.
+        const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
+        const { present, span } = await presentRecords(store, mine);
+        if (span) quiet(store.delete(span));
+        else for (const r of present) quiet(store.delete(keyOf(r)));
+        if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
+        await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
+        return present.map((r) => r.id);
+      });
     });
   }
 
   async quarantine(owner: string, records: Array<{ key: RecordKey; reason: string }>, now: number): Promise<number> {
-    const tx = await this.tx("strict");
-    const store = tx.objectStore("messages");
-    const mine = records.filter((x) => x.key[0] === owner);
-    const present = await Promise.all(mine.map((x) => store.get(x.key)));
-    let moved = 0;
-    present.forEach((r, i) => {
-      if (!r) return;
-      void tx.objectStore("quarantine").put({ ...r, reason: mine[i]!.reason, at: now });
-      void store.delete(keyOf(r));
-      moved++;
+    return this.transact("strict", async (tx) => {
+      const store = tx.objectStore("messages");
+      const mine = records.filter((x) => x.key[0] === owner);
+      const present = await Promise.all(mine.map((x) => store.get(x.key)));
+      let moved = 0;
+      present.forEach((r, i) => {
+        if (!r) return;
+        quiet(tx.objectStore("quarantine").put({ ...r, reason: mine[i]!.reason, at: now }));
+        quiet(store.delete(keyOf(r)));
+        moved++;
+      });
+      if (moved) await this.adjustCount(tx, NORMAL(), owner, -moved);
+      return moved;
     });
-    if (moved) await this.adjustCount(tx, NORMAL(), owner, -moved);
-    await this.done(tx);
-    return moved;
   }
 
   async quarantined(): Promise<QuarantinedRecord[]> {
@@ -347,38 +385,27 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const db = await this.db();
-    await (this.uncountedFound ??= this.findUncounted(db));
-    const tx = db.transaction(["tallies", "messages"], "readonly");
-    const counts = (await tx.objectStore("tallies").getAll()).flatMap((row) => Array.from(row.queues, ([owner, t]) => ({ owner, count: t.count })));
-    // A queue whose entry was dropped at quota is still a queue: counted from its keys.
-    for (const owner of this.uncounted) {
-      if (counts.some((c) => c.owner === owner)) continue;
-      const count = await tx.objectStore("messages").count(queueRange(owner));
-      if (count > 0) counts.push({ owner, count });
+    const tx = (await this.db()).transaction(["tallies", "messages", "meta"], "readonly");
+    const [rows, complete] = await Promise.all([tx.objectStore("tallies").getAll(), tx.objectStore("meta").get(ROWS_COMPLETE)]);
+    const counts = rows.flatMap((row) => Array.from(row.queues, ([owner, t]) => ({ owner, count: t.count })));
+    // Without the mark, a queue may have lost its entry at quota, here or in another tab (a row
+    // holds many queues): it is still a queue, found by a scan and counted from its keys.
+    if (!complete) {
+      for await (const owner of ownersWithoutRow(tx as unknown as ReadTx)) counts.push({ owner, count: await tx.objectStore("messages").count(queueRange(owner)) });
     }
     const firsts = await Promise.all(counts.map((c) => tx.objectStore("messages").getKey(queueRange(c.owner))));
     return counts.map((c, i) => ({ owner: c.owner, count: c.count, oldest: firsts[i]?.[1] ?? null }));
   }
 
-  /**
-   * Owners that have messages but no count row: one key-cursor step per
-   * owner (it jumps past each queue), once per open, so a queue whose row
-   * was dropped at quota before a restart is listed (and drained) again.
-   */
-  private async findUncounted(db: IDBPDatabase<OfflineDB>): Promise<void> {
-    for await (const owner of ownersWithoutRow(db.transaction(["messages", "tallies"], "readonly"))) this.uncounted.add(owner);
-  }
-
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
     return this.freeing(async (pass) => {
-      const tx = await this.tx("relaxed");
-      const n = await this.countIn(tx, owner);
-      void tx.objectStore("messages").delete(queueRange(owner));
-      await this.adjustCount(tx, pass, owner, -n);
-      await this.addMetrics(tx, pass, metrics);
-      await this.done(tx);
-      return n;
+      return this.transact("relaxed", async (tx) => {
+        const n = await this.countIn(tx, owner);
+        quiet(tx.objectStore("messages").delete(queueRange(owner)));
+        await this.adjustCount(tx, pass, owner, -n);
+        await this.addMetrics(tx, pass, metrics);
+        return n;
+      });
     });
   }
 
@@ -396,17 +423,17 @@ export class IndexedDBBackend implements OfflineBackend {
     metricsFor: (n: number) => MetricsSnapshot | undefined,
   ): Promise<number> {
     return this.freeing(async (pass) => {
-      const tx = await this.tx("relaxed");
-      const keys = await tx.objectStore("messages").index(index).getAllKeys(range);
-      const perOwner = new Map<string, number>();
-      for (const k of keys) {
-        void tx.objectStore("messages").delete(k);
-        perOwner.set(k[0], (perOwner.get(k[0]) ?? 0) + 1);
-      }
-      for (const [owner, n] of perOwner) await this.adjustCount(tx, pass, owner, -n);
-      await this.addMetrics(tx, pass, metricsFor(keys.length));
-      await this.done(tx);
-      return keys.length;
+      return this.transact("relaxed", async (tx) => {
+        const keys = await tx.objectStore("messages").index(index).getAllKeys(range);
+        const perOwner = new Map<string, number>();
+        for (const k of keys) {
+          quiet(tx.objectStore("messages").delete(k));
+          perOwner.set(k[0], (perOwner.get(k[0]) ?? 0) + 1);
+        }
+        for (const [owner, n] of perOwner) await this.adjustCount(tx, pass, owner, -n);
+        await this.addMetrics(tx, pass, metricsFor(keys.length));
+        return keys.length;
+      });
     });
   }
 
@@ -439,38 +466,38 @@ export class IndexedDBBackend implements OfflineBackend {
 
   // Puts back counters dropped at quota and the metrics held back.
   private async settle(owners: Set<string>): Promise<void> {
-    const tx = await this.tx("relaxed");
-    for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
-    this.tallies(tx).flush(); // before the scan below reads them
-    if (owners.size > 0) await markRowsIfComplete(tx);
-    await this.addMetrics(tx, NORMAL(), undefined);
-    await this.done(tx);
+    return this.transact("relaxed", async (tx) => {
+      for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
+      this.tallies(tx).flush(); // before the scan below reads them
+      if (owners.size > 0) await markRowsIfComplete(tx);
+      await this.addMetrics(tx, NORMAL(), undefined);
+    });
   }
 
   async bury(key: RecordKey, error: StanzaErrorData, failedAt: number): Promise<string | null> {
-    const tx = await this.tx("relaxed");
-    const record = await tx.objectStore("messages").get(key);
-    if (record) {
-      void tx.objectStore("messages").delete(key);
-      void tx.objectStore("dead").put({ key, record, error: { ...error }, failedAt });
-      await this.adjustCount(tx, NORMAL(), key[0], -1);
-    }
-    await this.done(tx);
-    return record?.id ?? null;
+    return this.transact("relaxed", async (tx) => {
+      const record = await tx.objectStore("messages").get(key);
+      if (record) {
+        quiet(tx.objectStore("messages").delete(key));
+        quiet(tx.objectStore("dead").put({ key, record, error: { ...error }, failedAt }));
+        await this.adjustCount(tx, NORMAL(), key[0], -1);
+      }
+      return record?.id ?? null;
+    });
   }
 
   async entomb(record: NewRecord, error: StanzaErrorData, failedAt: number): Promise<RecordKey> {
-    const tx = await this.tx("relaxed");
-    const dead = tx.objectStore("dead");
-    // A sequence below zero (queued messages count up from one, so the key stays free in the queue for a
-    // retry, with no count row to touch), above the queue's other such letters (they keep their order).
-    const keys = await dead.getAllKeys(queueRange(record.owner));
-    const last = keys.reduce((max, k) => (k[2] < 0 ? Math.max(max, k[2]) : max), -Number.MAX_SAFE_INTEGER);
-    const full: OfflineRecord = { ...record, seq: last + 1 };
-    const key = keyOf(full);
-    void dead.add({ key, record: full, error: { ...error }, failedAt }); // add: never replaces a letter
-    await this.done(tx);
-    return key;
+    return this.transact("relaxed", async (tx) => {
+      const dead = tx.objectStore("dead");
+      // A sequence below zero (queued messages count up from one, so the key stays free in the queue for a
+      // retry, with no count row to touch), above the queue's other such letters (they keep their order).
+      const keys = await dead.getAllKeys(queueRange(record.owner));
+      const last = keys.reduce((max, k) => (k[2] < 0 ? Math.max(max, k[2]) : max), -Number.MAX_SAFE_INTEGER);
+      const full: OfflineRecord = { ...record, seq: last + 1 };
+      const key = keyOf(full);
+      quiet(dead.add({ key, record: full, error: { ...error }, failedAt })); // add: never replaces a letter
+      return key;
+    });
   }
 
   async deadLetters(owner?: string): Promise<DeadLetter[]> {
@@ -487,21 +514,24 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   private async takeDead(keys: RecordKey[], back: boolean): Promise<string[]> {
-    const tx = await this.tx("relaxed");
-    const dead = tx.objectStore("dead");
-    const unique = [...new Map(keys.map((k) => [k.join("\u0000"), k])).values()];
-    const rows = (await Promise.all(unique.map((k) => dead.get(k)))).filter((r) => r !== undefined);
-    const perOwner = new Map<string, number>();
-    for (const row of rows) {
-      void dead.delete(row.key);
-      if (!back) continue;
-      // add: a key taken meanwhile fails the retry (the letter stays dead) rather than replace a message.
-      void tx.objectStore("messages").add(row.record);
-      perOwner.set(row.record.owner, (perOwner.get(row.record.owner) ?? 0) + 1);
-    }
-    for (const [owner, n] of perOwner) await this.adjustCount(tx, NORMAL(), owner, n);
-    await this.done(tx);
-    return rows.map((r) => r.record.id);
+    return this.transact("relaxed", async (tx) => {
+      const dead = tx.objectStore("dead");
+      const unique = [...new Map(keys.map((k) => [k.join("\u0000"), k])).values()];
+      const rows = (await Promise.all(unique.map((k) => dead.get(k)))).filter((r) => r !== undefined);
+      // Per owner: letters put back, and the highest sequence among them.
+      const perOwner = new Map<string, { n: number; seq: number }>();
+      for (const row of rows) {
+        quiet(dead.delete(row.key));
+        if (!back) continue;
+        // add: a key taken meanwhile fails the retry (the letter stays dead) rather than replace a message.
+        quiet(tx.objectStore("messages").add(row.record));
+        const o = perOwner.get(row.record.owner) ?? { n: 0, seq: 0 };
+        perOwner.set(row.record.owner, { n: o.n + 1, seq: Math.max(o.seq, row.record.seq) });
+      }
+      // A queue emptied since the letter was buried started its sequence again: keep it above the letter's key.
+      for (const [owner, { n, seq }] of perOwner) await this.adjustCount(tx, NORMAL(), owner, n, seq);
+      return rows.map((r) => r.record.id);
+    });
   }
 
   async loadMetrics(): Promise<MetricsSnapshot> {
@@ -511,9 +541,9 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async saveMetrics(delta: MetricsSnapshot): Promise<void> {
-    const tx = await this.tx("relaxed");
-    await this.addMetrics(tx, NORMAL(), delta);
-    await this.done(tx);
+    return this.transact("relaxed", async (tx) => {
+      await this.addMetrics(tx, NORMAL(), delta);
+    });
   }
 
   async loadSettings(): Promise<unknown> {

@@ -57,10 +57,11 @@ const MIGRATIONS: Array<(db: IDBPDatabase<OfflineDB>, tx: UpgradeTx) => void> = 
   (_db, tx) => {
     void markRowsIfComplete(tx).catch(() => undefined); // a failed put aborts the upgrade, which the open reports
   },
-  // v5: the count rows move into rows shared by many queues (tallies.ts). When it runs after v4
-  // in one upgrade, v4's check reads the tallies before they are filled and puts no mark, so
-  // the mark is looked for again here, after the move.
+  // v5: the count rows move into rows shared by many queues (tallies.ts). When v4 runs in the same
+  // upgrade, its check finds no tallies store yet and puts no mark; the mark is looked for here,
+  // after the move. It goes first: if the move fails part-way, no queue is taken for empty.
   (db, tx) => {
+    void tx.objectStore("meta").delete(ROWS_COMPLETE);
     db.createObjectStore("tallies", { keyPath: "shard" });
     void moveCountsToTallies(db, tx).catch(() => undefined); // as in v4: a failed request aborts the upgrade
   },

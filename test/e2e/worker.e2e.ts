@@ -255,6 +255,7 @@ describe("a database an older version left (schema 4, a count row per queue), op
         for (const [owner, seq, body] of queued) await db.put("messages", { owner, ts: 1000, seq, id: body, from: "alice@localhost/A", expireAt: null, marker: null, packet: packet(owner, body) });
         await db.put("counts", { owner: "bob@localhost", count: 3, seq: 9 });
         await db.put("counts", { owner: "carol@localhost", count: 1, seq: 2 });
+        await db.put("meta", { key: "rows-complete", value: true }); // as version 4 left it: every queue has its row
         db.close();
       });
       expect(await openStore(page, "worker")).toBe("worker");
@@ -271,10 +272,12 @@ describe("a database an older version left (schema 4, a count row per queue), op
         const db = await window.harness.openDB("offline-edge");
         const stores = [...db.objectStoreNames];
         const rows = await db.getAll("tallies");
+        const mark = await db.get("meta", "rows-complete");
         db.close();
-        return { stores, entries: Object.fromEntries(rows.flatMap((r) => [...r.queues])) };
+        return { stores, entries: Object.fromEntries(rows.flatMap((r) => [...r.queues])), mark: mark?.value };
       });
       expect(disk.stores).not.toContain("counts");
+      expect(disk.mark).toBe(true);
       expect(disk.entries).toEqual({ "bob@localhost": { count: 4, seq: 10 }, "carol@localhost": { count: 1, seq: 2 } });
     } finally {
       await context.close();

@@ -55,20 +55,29 @@ async function entries(factory: IDBFactory, name: string): Promise<Array<{ owner
   return out.sort((a, b) => (a.owner < b.owner ? -1 : 1));
 }
 
-/** Drops the row holding an owner's entry, as a pass at quota does. */
-const dropRow = (factory: IDBFactory, name: string, owner: string) => rawDb(factory, name, (db) => db.delete("tallies" as never, shardOf(owner)));
+/** Drops the row holding an owner's entry, and the mark that every queue has one, as a pass at quota does. */
+const dropRow = (factory: IDBFactory, name: string, owner: string) =>
+  rawDb(factory, name, async (db) => {
+    await db.delete("tallies" as never, shardOf(owner));
+    await db.delete("meta" as never, ROWS_COMPLETE);
+  });
 
 /**
- * Simulates the quota on a backend: while `full`, its next pop's first pass is refused (the retry
- * deletes only), and while `settleRefused`, putting the dropped entries back is refused too.
+ * Simulates the quota on a backend: while `full`, the next pass that frees space (pop, ack,
+ * removeUser, a purge) is refused where it would put its metrics, so its transaction is aborted
+ * and it runs again deleting only; while `settleRefused`, putting the dropped entries back is
+ * refused too.
  */
 function quota(b: IndexedDBBackend): { full: boolean; settleRefused: boolean } {
-  type Private = { pop: (...a: unknown[]) => Promise<unknown>; settle: (owners: Set<string>) => Promise<void> };
+  type Private = {
+    addMetrics: (tx: unknown, pass: { free: boolean }, delta: unknown) => Promise<void>;
+    settle: (owners: Set<string>) => Promise<void>;
+  };
   const inner = b as unknown as Private;
-  const [pop, settle] = [inner.pop.bind(b), inner.settle.bind(b)];
+  const [addMetrics, settle] = [inner.addMetrics.bind(b), inner.settle.bind(b)];
   const refuse = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
   const state = { full: false, settleRefused: false };
-  inner.pop = async (...a) => (state.full ? ((state.full = false), refuse()) : pop(...a));
+  inner.addMetrics = (tx, pass, delta) => (state.full && !pass.free ? ((state.full = false), refuse()) : addMetrics(tx, pass, delta));
   inner.settle = (owners) => (state.settleRefused ? refuse() : settle(owners));
   return state;
 }
@@ -195,7 +204,6 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat("bob@localhost", "first"), chat("bob@localhost", "second")]);
     // As a pass at quota drops it: the row, and the mark that every queue has one.
     await dropRow(factory, "r", "bob@localhost");
-    await rawDb(factory, "r", (db) => db.delete("meta" as never, ROWS_COMPLETE));
     expect(await store.count("bob@localhost")).toBe(2);
     await store.write([chat("bob@localhost", "third")]);
     expect(bodies(await store.list("bob@localhost"))).toEqual(["first", "second", "third"]);
@@ -307,8 +315,6 @@ describe("IndexedDB writes (issue 11)", () => {
     const [JUDY, PEGGY] = ["judy@localhost", "peggy@localhost"];
     expect(shardOf(JUDY)).toBe(shardOf(PEGGY));
     await store.write([chat(JUDY, "j1"), chat(JUDY, "j2"), chat(PEGGY, "p1"), chat(PEGGY, "p2"), chat(PEGGY, "p3")]);
-    // The once-per-open scan for queues without an entry runs here, before the drop: what follows relies on the pass alone.
-    expect(await store.queues()).toHaveLength(2);
     const disk = Object.assign(quota(b), { full: true, settleRefused: true });
     // judy's pop drops the row; putting the entries back fails too.
     expect(bodies(await store.pop(JUDY, 1))).toEqual(["j1"]);
@@ -329,6 +335,70 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.close();
   });
 
+  it("a pass that throws part-way is aborted whole: no message deleted without its count, none popped and lost", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "throw" });
+    const store = makeStore(b, { now: () => 1000 });
+    await store.write([chat("bob@localhost", "1"), chat("bob@localhost", "2")]);
+    // A fault after the pop's deletes and count change were asked for, before its commit.
+    const inner = b as unknown as { addMetrics: (...a: unknown[]) => Promise<void> };
+    const addMetrics = inner.addMetrics.bind(b);
+    let fail = true;
+    inner.addMetrics = (...a) => (fail ? ((fail = false), Promise.reject(new Error("fault"))) : addMetrics(...a));
+    await expect(store.pop("bob@localhost", 1)).rejects.toThrow("fault");
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["1", "2"]);
+    expect(await entries(factory, "throw")).toEqual([{ owner: "bob@localhost", count: 2, seq: 2 }]);
+    expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
+    await store.close();
+  });
+
+  it("a dead letter put back into a queue that started its sequence again keeps the sequence above it", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "revive" });
+    const store = makeStore(b, { now: () => 1000 });
+    await store.write([chat("bob@localhost", "a"), chat("bob@localhost", "b")]);
+    const [, second] = await store.peek("bob@localhost");
+    expect(await store.bury("bob@localhost", second!.key, { type: "cancel", condition: "item-not-found" })).toBe(true);
+    expect(bodies(await store.pop("bob@localhost"))).toEqual(["a"]); // empty: the next write starts the sequence again
+    await store.write([chat("bob@localhost", "c")]);
+    expect(await store.retryDead("bob@localhost", [second!.key])).toBe(1);
+    // At the same ms, the next key must be above the letter's.
+    expect((await store.write([chat("bob@localhost", "d"), chat("carol@localhost", "x")])).map((r) => r.status)).toEqual(["stored", "stored"]);
+    expect(bodies(await store.list("bob@localhost"))).toEqual(["c", "b", "d"]);
+    expect((await entries(factory, "revive"))[0]).toEqual({ owner: "bob@localhost", count: 3, seq: 3 });
+    await store.close();
+  });
+
+  it("a pass at quota that drops a shared row puts back every queue of it, and the mark, when it can", async () => {
+    const factory = new IDBFactory();
+    const b = new IndexedDBBackend({ factory, name: "back" });
+    const store = makeStore(b, { now: () => 1000 });
+    const [JUDY, PEGGY] = ["judy@localhost", "peggy@localhost"];
+    await store.write([chat(JUDY, "j1"), chat(JUDY, "j2"), chat(PEGGY, "p1")]);
+    quota(b).full = true; // the pop's first pass is refused; putting back is allowed
+    expect(bodies(await store.pop(JUDY, 1))).toEqual(["j1"]);
+    expect(await entries(factory, "back")).toEqual([
+      { owner: JUDY, count: 1, seq: 2 },
+      { owner: PEGGY, count: 1, seq: 1 },
+    ]);
+    expect((await rows(factory, "back", "meta")).some((r) => (r as { key: string }).key === ROWS_COMPLETE)).toBe(true);
+    await store.close();
+  });
+
+  it("another backend on the same database lists the queues a pass at quota dropped, with their counts", async () => {
+    const factory = new IDBFactory();
+    const [a, other] = [new IndexedDBBackend({ factory, name: "two" }), new IndexedDBBackend({ factory, name: "two" })];
+    const [tabA, tabB] = [makeStore(a, { now: () => 1000 }), makeStore(other, { now: () => 1000 })];
+    const [JUDY, PEGGY] = ["judy@localhost", "peggy@localhost"];
+    await tabA.write([chat(JUDY, "j1"), chat(PEGGY, "p1"), chat(PEGGY, "p2")]);
+    expect(await tabB.queues()).toHaveLength(2); // tab B has looked before
+    Object.assign(quota(a), { full: true, settleRefused: true });
+    expect(await tabA.removeUser(JUDY)).toBe(1); // drops the row judy shared with peggy; nothing put back
+    expect(await entries(factory, "two")).toEqual([]);
+    expect((await tabB.queues()).map((q) => `${q.owner}:${q.count}`)).toEqual([`${PEGGY}:2`]);
+    await Promise.all([tabA.close(), tabB.close()]);
+  });
+
   it("without the mark, one write to a queue with an entry and to one without rebuilds the second from its keys", async () => {
     const factory = new IDBFactory();
     const store = makeStore(new IndexedDBBackend({ factory, name: "mixed" }), { now: () => 1000 });
@@ -337,7 +407,6 @@ describe("IndexedDB writes (issue 11)", () => {
     await store.write([chat(BOB, "b1"), chat(CAROL, "c1"), chat(CAROL, "c2")]);
     // As a pass at quota leaves it: carol's row dropped, and the mark with it.
     await dropRow(factory, "mixed", CAROL);
-    await rawDb(factory, "mixed", (db) => db.delete("meta" as never, ROWS_COMPLETE));
     // bob's entry is there; carol's must not start at zero (at one ms, her next key would be one she has).
     await store.write([chat(BOB, "b2"), chat(CAROL, "c3")]);
     expect(bodies(await store.list(CAROL))).toEqual(["c1", "c2", "c3"]);
@@ -353,7 +422,6 @@ describe("IndexedDB writes (issue 11)", () => {
     const b = new IndexedDBBackend({ factory, name: "once" });
     const store = makeStore(b, { now: () => 1000 });
     await store.write([chat("bob@localhost", "1"), chat("bob@localhost", "2")]);
-    expect(await store.queues()).toHaveLength(1); // the once-per-open scan, before the drop
     Object.assign(quota(b), { full: true, settleRefused: true });
     expect(bodies(await store.pop("bob@localhost", 1))).toEqual(["1"]);
     await store.write([chat("bob@localhost", "3")]); // rebuilds bob's entry; he is still among the queues to put back
