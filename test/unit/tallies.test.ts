@@ -21,6 +21,13 @@ async function inTransaction<T>(db: IDBDatabase, use: (t: Tallies) => Promise<T>
   return out;
 }
 
+/** Sets these entries in one transaction. */
+const seed = (db: IDBDatabase, entries: Array<[owner: string, count: number, seq: number]>) =>
+  inTransaction(db, async (t) => {
+    await t.load(entries.map(([owner]) => owner));
+    for (const [owner, count, seq] of entries) t.set(owner, { count, seq });
+  });
+
 const rowsOf = (db: IDBDatabase) => result(db.transaction("tallies").objectStore("tallies").getAll()) as Promise<TallyRow[]>;
 
 // judy and peggy share a row; bob has his own.
@@ -60,11 +67,7 @@ describe("Tallies: one transaction's view of the rows", () => {
 
   it("a count of zero removes the entry; a row left without entries is deleted, not stored empty", async () => {
     const db = await database();
-    await inTransaction(db, async (t) => {
-      await t.load([BOB, JUDY]);
-      t.set(BOB, { count: 1, seq: 1 });
-      t.set(JUDY, { count: 1, seq: 4 });
-    });
+    await seed(db, [[BOB, 1, 1], [JUDY, 1, 4]]);
     await inTransaction(db, async (t) => {
       await t.load([BOB, JUDY]);
       t.set(BOB, { count: 0, seq: 1 });
@@ -75,10 +78,7 @@ describe("Tallies: one transaction's view of the rows", () => {
 
   it("a count of zero for an owner without an entry, or without a row, changes nothing", async () => {
     const db = await database();
-    await inTransaction(db, async (t) => {
-      await t.load([JUDY]);
-      t.set(JUDY, { count: 1, seq: 1 });
-    });
+    await seed(db, [[JUDY, 1, 1]]);
     await inTransaction(db, async (t) => {
       await t.load([BOB, PEGGY]);
       t.set(BOB, { count: 0, seq: 0 }); // no row
@@ -98,11 +98,7 @@ describe("Tallies: one transaction's view of the rows", () => {
 
   it("drop (at quota) deletes the whole row and names every owner it held, and the one asked for", async () => {
     const db = await database();
-    await inTransaction(db, async (t) => {
-      await t.load([BOB, JUDY]);
-      t.set(BOB, { count: 1, seq: 1 });
-      t.set(JUDY, { count: 2, seq: 2 });
-    });
+    await seed(db, [[BOB, 1, 1], [JUDY, 2, 2]]);
     expect(await inTransaction(db, (t) => t.drop(PEGGY))).toEqual([JUDY, PEGGY]); // peggy had no entry there
     expect(await inTransaction(db, (t) => t.drop(JUDY))).toEqual([JUDY]); // the row is gone already
     expect((await rowsOf(db)).map((r) => r.shard)).toEqual([17]);
