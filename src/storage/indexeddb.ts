@@ -343,8 +343,8 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async remove(owner: string, keys: RecordKey[], metrics?: MetricsSnapshot): Promise<string[]> {
-    return this.freeing(async (pass) => {
-      return this.transact("relaxed", async (tx) => {
+    return this.freeing((pass) =>
+      this.transact("relaxed", async (tx) => {
         const store = tx.objectStore("messages");
         // Each key once: a repeated key must not count a record twice.
         const mine = [...new Map(keys.filter((k) => k[0] === owner).map((k) => [k.join("\u0000"), k])).values()];
@@ -354,8 +354,8 @@ export class IndexedDBBackend implements OfflineBackend {
         if (present.length) await this.adjustCount(tx, pass, owner, -present.length);
         await this.addMetrics(tx, pass, tallied(metrics, { popped: present.length }));
         return present.map((r) => r.id);
-      });
-    });
+      }),
+    );
   }
 
   async quarantine(owner: string, records: Array<{ key: RecordKey; reason: string }>, now: number): Promise<number> {
@@ -398,15 +398,15 @@ export class IndexedDBBackend implements OfflineBackend {
   }
 
   async removeUser(owner: string, metrics?: MetricsSnapshot): Promise<number> {
-    return this.freeing(async (pass) => {
-      return this.transact("relaxed", async (tx) => {
+    return this.freeing((pass) =>
+      this.transact("relaxed", async (tx) => {
         const n = await this.countIn(tx, owner);
         quiet(tx.objectStore("messages").delete(queueRange(owner)));
         await this.adjustCount(tx, pass, owner, -n);
         await this.addMetrics(tx, pass, metrics);
         return n;
-      });
-    });
+      }),
+    );
   }
 
   async removeExpired(now: number, metrics?: MetricsSnapshot): Promise<number> {
@@ -422,8 +422,8 @@ export class IndexedDBBackend implements OfflineBackend {
     range: IDBKeyRange,
     metricsFor: (n: number) => MetricsSnapshot | undefined,
   ): Promise<number> {
-    return this.freeing(async (pass) => {
-      return this.transact("relaxed", async (tx) => {
+    return this.freeing((pass) =>
+      this.transact("relaxed", async (tx) => {
         const keys = await tx.objectStore("messages").index(index).getAllKeys(range);
         const perOwner = new Map<string, number>();
         for (const k of keys) {
@@ -433,17 +433,19 @@ export class IndexedDBBackend implements OfflineBackend {
         for (const [owner, n] of perOwner) await this.adjustCount(tx, pass, owner, -n);
         await this.addMetrics(tx, pass, metricsFor(keys.length));
         return keys.length;
-      });
-    });
+      }),
+    );
   }
 
   /**
    * Runs a transaction that frees space. At quota, Chromium aborts any
    * transaction that puts anything, so delivery and purges could never
-   * free space: then it runs again deleting only (counters dropped, metrics
-   * held back), and a second transaction puts the counters and metrics
-   * back. If that one is refused too, counters are counted from the rows
-   * when next read and the metrics stay held until a later save succeeds.
+   * free space: then it runs again deleting only (rows of count entries
+   * dropped, metrics held back), and a second transaction puts the entries
+   * and metrics back. If that one is refused too, a queue without its entry
+   * is counted from its keys when next read (and `queues()` scans for such
+   * queues while the mark is absent); the metrics stay held until a later
+   * save succeeds.
    */
   private async freeing<T>(run: (pass: Pass) => Promise<T>): Promise<T> {
     try {
@@ -464,7 +466,7 @@ export class IndexedDBBackend implements OfflineBackend {
     return result;
   }
 
-  // Puts back counters dropped at quota and the metrics held back.
+  // Puts back the count entries dropped at quota and the metrics held back.
   private async settle(owners: Set<string>): Promise<void> {
     return this.transact("relaxed", async (tx) => {
       for (const owner of owners) await this.adjustCount(tx, NORMAL(), owner, 0);
