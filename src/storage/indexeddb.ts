@@ -5,7 +5,7 @@ import { isQuotaError } from "../core/quota.ts";
 import { emptySnapshot, mergeSnapshot, type MetricsSnapshot } from "../core/metrics.ts";
 import type { DeadLetter, StanzaErrorData } from "../core/dead-letter.ts";
 import { keyOf, type NewRecord, type OfflineRecord, type QuarantinedRecord, type RecordKey } from "../core/record.ts";
-import { ROWS_COMPLETE, SCHEMA_VERSION, markRowsIfComplete, ownersWithoutRow, upgrade, type OfflineDB } from "./schema.ts";
+import { ROWS_COMPLETE, SCHEMA_VERSION, markRowsIfComplete, ownersWithoutEntry, upgrade, type OfflineDB } from "./schema.ts";
 import { Tallies, type Tally } from "./tallies.ts";
 
 export interface IndexedDBBackendOptions {
@@ -153,12 +153,10 @@ export class IndexedDBBackend implements OfflineBackend {
     // No entry: an empty queue while every queue has its entry (schema.ts, ROWS_COMPLETE); else
     // perhaps an entry dropped at quota, rebuilt from the queue's keys (and so put back below).
     // The mark is read only then: a write to queues that have entries makes one read, not two.
-    const complete = owners.every((o) => tallies.entry(o)) || (await result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE)));
+    const before = new Map(owners.map((o) => [o, tallies.entry(o)]));
+    const complete = owners.every((o) => before.get(o)) || (await result(unwrap(tx.objectStore("meta")).get(ROWS_COMPLETE)));
     const rows = new Map<string, Tally>();
-    for (const o of owners) {
-      const t = tallies.entry(o);
-      rows.set(o, t ? { ...t } : complete ? { count: 0, seq: this.legacySeq } : await this.rowFromKeys(tx, o));
-    }
+    for (const [o, t] of before) rows.set(o, t ? { ...t } : complete ? { count: 0, seq: this.legacySeq } : await this.entryFromKeys(tx, o));
     const ok: boolean[] = [];
     for (const g of groups) {
       const replaced = await this.markerKeys(tx, g);
@@ -173,7 +171,7 @@ export class IndexedDBBackend implements OfflineBackend {
     }
     // Only entries that changed (an entry rebuilt from the keys is put back); an empty queue has none.
     for (const [owner, row] of rows) {
-      const was = tallies.entry(owner);
+      const was = before.get(owner);
       if (!(was ? row.count === was.count && row.seq === was.seq : row.count === 0)) tallies.set(owner, row);
     }
     return ok;
@@ -184,7 +182,7 @@ export class IndexedDBBackend implements OfflineBackend {
    * new queue, or one whose entry was dropped at quota. Its `seq` continues
    * above every key still there, so `add` never meets a taken key.
    */
-  private async rowFromKeys(tx: Tx | WriteTx, owner: string): Promise<Tally> {
+  private async entryFromKeys(tx: Tx | WriteTx, owner: string): Promise<Tally> {
     const keys = await (tx as WriteTx).objectStore("messages").getAllKeys(queueRange(owner));
     const seq = keys.reduce((max, k) => Math.max(max, k[2]), this.legacySeq);
     return { count: keys.length, seq };
@@ -333,7 +331,7 @@ export class IndexedDBBackend implements OfflineBackend {
     }
     const t = await tallies.get(owner);
     // An entry dropped at quota: the keys, counted after this transaction's deletes, are the count.
-    tallies.set(owner, t ? { count: t.count + by, seq: Math.max(t.seq, seqAtLeast) } : await this.rowFromKeys(tx, owner));
+    tallies.set(owner, t ? { count: t.count + by, seq: Math.max(t.seq, seqAtLeast) } : await this.entryFromKeys(tx, owner));
   }
 
   // A queue's count; a missing entry (dropped at quota) is counted from the keys.
@@ -391,7 +389,7 @@ export class IndexedDBBackend implements OfflineBackend {
     // Without the mark, a queue may have lost its entry at quota, here or in another tab (a row
     // holds many queues): it is still a queue, found by a scan and counted from its keys.
     if (!complete) {
-      for await (const owner of ownersWithoutRow(tx as unknown as ReadTx)) counts.push({ owner, count: await tx.objectStore("messages").count(queueRange(owner)) });
+      for await (const owner of ownersWithoutEntry(tx as unknown as ReadTx)) counts.push({ owner, count: await tx.objectStore("messages").count(queueRange(owner)) });
     }
     const firsts = await Promise.all(counts.map((c) => tx.objectStore("messages").getKey(queueRange(c.owner))));
     return counts.map((c, i) => ({ owner: c.owner, count: c.count, oldest: firsts[i]?.[1] ?? null }));

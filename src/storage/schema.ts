@@ -97,7 +97,7 @@ type RowsReader = IDBPTransaction<OfflineDB, ("messages" | "tallies")[], "readon
  * key-cursor step per owner (it jumps past each queue), and one read per
  * row of tallies. Reads only.
  */
-export async function* ownersWithoutRow(tx: RowsReader): AsyncGenerator<string> {
+export async function* ownersWithoutEntry(tx: RowsReader): AsyncGenerator<string> {
   const tallies = new Tallies(unwrap(tx.objectStore("tallies")));
   let cursor = await tx.objectStore("messages").openKeyCursor();
   while (cursor) {
@@ -111,7 +111,7 @@ export async function* ownersWithoutRow(tx: RowsReader): AsyncGenerator<string> 
 export async function markRowsIfComplete(tx: UpgradeTx | WriteAllTx): Promise<void> {
   // idb's transaction types differ by mode only; this reads, then puts one record.
   const t = tx as unknown as WriteAllTx;
-  for await (const _owner of ownersWithoutRow(t as unknown as RowsReader)) return;
+  for await (const _owner of ownersWithoutEntry(t as unknown as RowsReader)) return;
   await t.objectStore("meta").put({ key: ROWS_COMPLETE, value: true });
 }
 
